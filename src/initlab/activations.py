@@ -1,0 +1,133 @@
+"""Activation functions, each value next to its derivative.
+
+Why: backprop needs ``phi'(z)``; keeping it beside ``phi`` (micrograd's ``_backward``,
+numpy-ml's ``fn``/``grad`` pairs) makes a wrong derivative visible in review and testable
+by finite differences. The derivative takes both the pre-activation ``Z`` and the output
+``A = phi(Z)`` because several are cheapest from the output (sigmoid ``A(1-A)``, tanh ``1-A^2``).
+
+Shapes: elementwise; ``Z`` and ``A`` are ``(batch, width)`` in the network.
+SELU constants from Klambauer et al. 2017.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from initlab._checks import check_choice
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A nonlinearity ``phi`` with its derivative.
+
+    ``f(Z) -> A``; ``df(Z, A) -> dA/dZ`` elementwise; ``gain_name`` is the key for
+    :func:`initlab.initializers.calculate_gain` and ``param`` its parameter.
+    """
+
+    name: str
+    f: Callable[[np.ndarray], np.ndarray]
+    df: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    gain_name: str = "linear"
+    param: float | None = None
+
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        return self.f(Z)
+
+
+def _identity() -> Activation:
+    return Activation("identity", lambda Z: Z, lambda Z, A: np.ones_like(Z), "linear")
+
+
+def _sigmoid() -> Activation:
+    def f(Z: np.ndarray) -> np.ndarray:
+        # 1/(1+e^-z) for z >= 0 and e^z/(1+e^z) for z < 0: never exp of a large positive number
+        e = np.exp(-np.abs(Z))
+        return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    return Activation("sigmoid", f, lambda Z, A: A * (1.0 - A), "sigmoid")
+
+
+def _tanh() -> Activation:
+    return Activation("tanh", np.tanh, lambda Z, A: 1.0 - A * A, "tanh")
+
+
+def _relu() -> Activation:
+    return Activation("relu", lambda Z: np.maximum(Z, 0.0), lambda Z, A: (Z > 0).astype(Z.dtype),
+                      "relu")
+
+
+def _leaky_relu(alpha: float = 0.01) -> Activation:
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 <= alpha < 1:
+        raise ValueError(f"leaky_relu `alpha` must be a number in [0, 1), got {alpha!r}")
+    alpha = float(alpha)
+    return Activation(
+        "leaky_relu",
+        lambda Z: np.where(Z > 0, Z, alpha * Z),           # phi(z) = max(z, a z)
+        lambda Z, A: np.where(Z > 0, 1.0, alpha).astype(Z.dtype),  # phi'(z) = 1 or a
+        "leaky_relu",
+        alpha,
+    )
+
+
+def _elu(alpha: float = 1.0) -> Activation:
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or alpha <= 0:
+        raise ValueError(f"elu `alpha` must be a number > 0, got {alpha!r}")
+    alpha = float(alpha)
+    return Activation(
+        "elu",
+        lambda Z: np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0.0))),  # a (e^z - 1), z<0
+        lambda Z, A: np.where(Z > 0, 1.0, A + alpha),                      # a e^z = A + a
+        "linear",
+    )
+
+
+def _selu() -> Activation:
+    la = SELU_SCALE * SELU_ALPHA
+    return Activation(
+        "selu",
+        lambda Z: np.where(Z > 0, SELU_SCALE * Z, la * np.expm1(np.minimum(Z, 0.0))),
+        lambda Z, A: np.where(Z > 0, SELU_SCALE, A + la),
+        "selu",
+    )
+
+
+def _sine() -> Activation:
+    return Activation("sine", np.sin, lambda Z, A: np.cos(Z), "linear")
+
+
+_REGISTRY: dict[str, Callable[..., Activation]] = {
+    a().name: a for a in (_identity, _sigmoid, _tanh, _relu, _leaky_relu, _elu, _selu, _sine)
+}
+_REGISTRY["linear"] = _identity
+
+
+def available() -> list[str]:
+    """Names accepted by :func:`get`, sorted."""
+    return sorted(_REGISTRY)
+
+
+@functools.cache
+def _cached(name: str, params: tuple) -> Activation:
+    return _REGISTRY[name](**dict(params))
+
+
+def get(name: str | Activation, **params: float) -> Activation:
+    """Return the activation ``name`` (e.g. ``get("leaky_relu", alpha=0.1)``).
+
+    An :class:`Activation` is returned unchanged. Unknown names raise ValueError listing
+    the valid ones; a bad parameter (e.g. a bool ``alpha``) raises naming it.
+    """
+    if isinstance(name, Activation):
+        return name
+    check_choice(name, "activation", _REGISTRY)
+    try:
+        return _cached(name, tuple(sorted(params.items())))
+    except TypeError as err:
+        raise ValueError(f"activation {name!r} got unexpected parameters {params!r}") from err

@@ -1,0 +1,77 @@
+"""Stochastic gradient descent and gradient clipping.
+
+Why: the book's claims about initialization are claims about what plain SGD does from a
+starting point, so the optimizer is the textbook one: ``v <- mu v + g``, ``p <- p - lr v``.
+Clipping (Pascanu, Mikolov and Bengio 2013) rescales an exploding gradient:
+``g <- g * max_norm / ||g||`` when ``||g|| > max_norm``, so the direction is kept and only
+the step length is bounded; clipping by value instead clamps each entry to ``[-c, c]``
+(which can change the direction).
+
+Shapes: ``params`` and ``grads`` are lists of arrays in the same order (see
+:meth:`initlab.network.MLP.parameters`); ``||g||`` is the norm of all of them concatenated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from initlab._checks import check_positive
+
+
+def global_norm(grads: Sequence[np.ndarray]) -> float:
+    """``sqrt(sum_k ||g_k||^2)``: the L2 norm of all gradients as one vector."""
+    return float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+
+
+def clip_by_global_norm(
+    grads: Sequence[np.ndarray], max_norm: float
+) -> tuple[list[np.ndarray], float]:
+    """Return ``(clipped_grads, norm_before)``.
+
+    If ``norm = ||g|| > max_norm`` every gradient is multiplied by ``max_norm / norm``
+    (the clipped norm is exactly ``max_norm``, the direction unchanged); otherwise the
+    gradients are returned untouched. A non-finite norm is returned as is, unclipped, so
+    the caller can report divergence.
+    """
+    check_positive(max_norm, "max_norm")
+    norm = global_norm(grads)
+    if np.isfinite(norm) and norm > max_norm:
+        scale = max_norm / norm
+        return [g * scale for g in grads], norm
+    return list(grads), norm
+
+
+def clip_by_value(grads: Sequence[np.ndarray], clip_value: float) -> list[np.ndarray]:
+    """Clamp every gradient entry to ``[-clip_value, clip_value]``."""
+    check_positive(clip_value, "clip_value")
+    return [np.clip(g, -clip_value, clip_value) for g in grads]
+
+
+class SGD:
+    """Minibatch SGD with optional (heavy-ball) momentum, updating ``params`` in place.
+
+    ``v <- momentum * v + g``; ``p <- p - lr * v`` (with ``momentum = 0``: ``p <- p - lr g``).
+    """
+
+    def __init__(self, params: Sequence[np.ndarray], lr: float, momentum: float = 0.0) -> None:
+        self.params = list(params)
+        self.lr = check_positive(lr, "lr")
+        if isinstance(momentum, bool) or not 0.0 <= momentum < 1.0:
+            raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+        self.velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        """Apply one update with ``grads`` (same order and shapes as ``params``)."""
+        if len(grads) != len(self.params):
+            raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
+        if self.momentum:
+            for p, g, v in zip(self.params, grads, self.velocity, strict=True):
+                v *= self.momentum
+                v += g
+                p -= self.lr * v
+        else:
+            for p, g in zip(self.params, grads, strict=True):
+                p -= self.lr * g

@@ -1,0 +1,192 @@
+"""The training loop: shuffled minibatch SGD, optional clipping, a full history.
+
+Why: the book's experiments differ only in their starting weights, so they share one loop
+whose every source of randomness is the ``rng`` argument (the per-epoch shuffle), whose
+every step is recorded (loss, gradient norms, whether it was clipped), and which stops
+cleanly when training diverges: a non-finite loss or gradient ends the run and is recorded
+as ``History.diverged_at`` (the step index), never passed on as NaN and never printed as a
+numpy RuntimeWarning.
+
+Shapes: ``X`` is ``(n, n_in)`` with rows as examples; ``y`` is ``(n,)`` int labels for the
+cross-entropy losses, or ``(n, n_out)`` targets for mean squared error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from initlab import losses
+from initlab._checks import check_finite_array, check_int, check_positive, check_rng
+from initlab.network import MLP
+from initlab.optim import SGD, clip_by_global_norm, clip_by_value, global_norm
+
+
+@dataclass
+class History:
+    """What happened during :func:`train`.
+
+    Per step: ``loss``, ``grad_norm`` (global, before clipping), ``layer_grad_norms``
+    (``||dW_l||`` per layer, before clipping), ``clipped``. Per epoch (index 0 = before
+    training): ``train_acc``, ``test_acc``, ``epoch_loss`` (mean loss over the epoch's
+    steps; index 0 is the initial full-train-set loss). ``diverged_at`` is the step at which
+    the loss or gradient stopped being finite (``None`` if it never did).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    layer_grad_norms: list[list[float]] = field(default_factory=list)
+    clipped: list[bool] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        """True if training stopped on a non-finite loss or gradient."""
+        return self.diverged_at is not None
+
+    @property
+    def final_train_acc(self) -> float:
+        """Train accuracy after the last completed epoch."""
+        return self.train_acc[-1]
+
+    @property
+    def final_test_acc(self) -> float:
+        """Test accuracy after the last completed epoch (NaN-free: raises if no test set)."""
+        if not self.test_acc:
+            raise ValueError("train() was called without X_test/y_test")
+        return self.test_acc[-1]
+
+    def to_dict(self) -> dict:
+        """Plain-Python dict (JSON-serialisable)."""
+        return asdict(self)
+
+
+def accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of rows whose predicted class equals ``y`` (``(n,)`` int labels)."""
+    return float(np.mean(model.predict(X) == np.asarray(y)))
+
+
+def sgd_step(
+    model: MLP,
+    optimizer: SGD,
+    Xb: np.ndarray,
+    yb: np.ndarray,
+    loss_fn: losses.Loss,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+) -> tuple[float, float, list[np.ndarray], bool]:
+    """One forward, backward and update on a minibatch.
+
+    Returns ``(loss, grad_norm_before_clipping, grads_before_clipping, clipped)``. If the
+    loss or the gradient is not finite the parameters are left untouched.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        out = model.forward(Xb, keep=True, check=False)
+        loss, dout = loss_fn(out, yb)
+        grads = model.backward(dout)
+        norm = global_norm(grads)
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            return loss, norm, grads, False
+        step_grads, clipped = grads, False
+        if clip_norm is not None:
+            step_grads, _ = clip_by_global_norm(grads, clip_norm)
+            clipped = norm > clip_norm
+        if clip_value is not None:
+            step_grads = clip_by_value(step_grads, clip_value)
+            clipped = clipped or any(bool(np.any(np.abs(g) > clip_value)) for g in grads)
+        optimizer.step(step_grads)
+    return loss, norm, grads, clipped
+
+
+def _check_labels(y: np.ndarray, n: int, name: str) -> np.ndarray:
+    y = check_finite_array(y, name)
+    if len(y) != n:
+        raise ValueError(f"`{name}` has {len(y)} rows but X has {n}")
+    return y
+
+
+def train(
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    momentum: float = 0.0,
+    loss: str | losses.Loss = "softmax_cross_entropy",
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    track_layer_norms: bool = True,
+    on_epoch: Callable[[int, MLP], None] | None = None,
+    progress: bool | None = None,
+) -> History:
+    """Train ``model`` in place with minibatch SGD and return its :class:`History`.
+
+    Each epoch draws a fresh permutation of the rows from ``rng`` and walks through it in
+    batches of ``batch_size`` (the last batch may be smaller). ``on_epoch(epoch, model)``
+    is called before training (epoch 0) and after each epoch. ``progress``: a tqdm bar over
+    epochs (``None``: only when attached to a terminal).
+    """
+    check_rng(rng)
+    epochs = check_int(epochs, "epochs", minimum=0)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    check_positive(lr, "lr")
+    for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+        if value is not None:
+            check_positive(value, name)
+    X = model.check_input(X)
+    y = _check_labels(y, len(X), "y")
+    has_test = X_test is not None and y_test is not None
+    if has_test:
+        X_test = model.check_input(X_test)
+        y_test = _check_labels(y_test, len(X_test), "y_test")
+    loss_fn = losses.get(loss)
+    classify = loss_fn is not losses.mean_squared_error
+    optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
+    hist = History()
+
+    def end_of_epoch(epoch: int, mean_loss: float) -> None:
+        hist.epoch_loss.append(mean_loss)
+        if classify:
+            hist.train_acc.append(accuracy(model, X, y))
+            if has_test:
+                hist.test_acc.append(accuracy(model, X_test, y_test))
+        if on_epoch is not None:
+            on_epoch(epoch, model)
+
+    with np.errstate(all="ignore"):
+        initial_loss = loss_fn(model.forward(X, keep=False, check=False), y)[0]
+    end_of_epoch(0, float(initial_loss))
+    n, step = len(X), 0
+    bar_off = None if progress is None else not progress  # None: tqdm shows only on a tty
+    for epoch in tqdm(range(1, epochs + 1), disable=bar_off, desc="epochs", leave=False):
+        order = rng.permutation(n)
+        epoch_losses = []
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            loss_value, norm, grads, clipped = sgd_step(
+                model, optimizer, X[idx], y[idx], loss_fn, clip_norm, clip_value)
+            if not (math.isfinite(loss_value) and math.isfinite(norm)):
+                hist.diverged_at = step
+                return hist
+            hist.loss.append(float(loss_value))
+            hist.grad_norm.append(norm)
+            hist.clipped.append(bool(clipped))
+            if track_layer_norms:
+                hist.layer_grad_norms.append(
+                    [float(np.sqrt(np.vdot(g, g))) for g in grads[0::2]])
+            epoch_losses.append(loss_value)
+            step += 1
+        end_of_epoch(epoch, float(np.mean(epoch_losses)))
+    return hist
