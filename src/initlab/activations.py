@@ -115,7 +115,8 @@ def available() -> list[str]:
 
 @functools.cache
 def _cached(name: str, params: tuple) -> Activation:
-    return _REGISTRY[name](**dict(params))
+    # params holds (key, type name, value): True == 1 hashes alike, so the type is in the key
+    return _REGISTRY[name](**{k: v for k, _, v in params})
 
 
 def get(name: str | Activation, **params: float) -> Activation:
@@ -128,6 +129,6 @@ def get(name: str | Activation, **params: float) -> Activation:
         return name
     check_choice(name, "activation", _REGISTRY)
     try:
-        return _cached(name, tuple(sorted(params.items())))
+        return _cached(name, tuple(sorted((k, type(v).__name__, v) for k, v in params.items())))
     except TypeError as err:
         raise ValueError(f"activation {name!r} got unexpected parameters {params!r}") from err

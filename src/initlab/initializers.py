@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,7 @@ def compute_fans(shape: tuple[int, ...] | int, layout: str = "in_out") -> tuple[
     ``fan_in = in * prod(k)``, ``fan_out = out * prod(k)``; needs at least 2 dims.
     """
     check_choice(layout, "layout", LAYOUTS)
-    shape = () if shape == () else check_shape(shape)
+    shape = check_shape(shape)  # () stays (), a scalar
     if layout == "out_in":
         if len(shape) < 2:
             raise ValueError(
@@ -124,6 +125,15 @@ def _start(shape: object, rng: object) -> tuple[int, ...]:
     return check_shape(shape)
 
 
+def _check_finite_number(value: object, name: str) -> float:
+    """A mean, bound or constant must be a finite real number (no silent NaN/inf weights)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a finite number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite number, got {value!r}")
+    return float(value)
+
+
 # ---------------------------------------------------------------------------------- the core
 
 
@@ -169,8 +179,7 @@ def constant(shape: tuple[int, ...], rng: np.random.Generator, dtype=np.float64,
              value: float = 0.0) -> np.ndarray:
     """Every weight equal to ``value`` (no randomness; ``rng`` checked for a uniform API)."""
     shape = _start(shape, rng)
-    if isinstance(value, bool) or not np.isfinite(value):
-        raise ValueError(f"`value` must be a finite number, got {value!r}")
+    _check_finite_number(value, "value")
     return np.full(shape, value, dtype=dtype)
 
 
@@ -196,6 +205,7 @@ def random_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype=np.flo
     ``0.01 * randn`` of the sources."""
     shape = _start(shape, rng)
     check_positive(stddev, "stddev")
+    _check_finite_number(mean, "mean")
     return (mean + stddev * rng.standard_normal(shape)).astype(dtype, copy=False)
 
 
@@ -205,6 +215,8 @@ def random_uniform(shape: tuple[int, ...], rng: np.random.Generator, dtype=np.fl
     """``U(minval, maxval)`` (Keras ``RandomUniform``); mean ``(a+b)/2``, std ``(b-a)/sqrt(12)``.
     ``minval=0, maxval=0.1`` is the sources' "small random values in [0.0, 0.1]"."""
     shape = _start(shape, rng)
+    _check_finite_number(minval, "minval")
+    _check_finite_number(maxval, "maxval")
     if not minval < maxval:
         raise ValueError(f"`minval` must be < `maxval`, got minval={minval!r}, maxval={maxval!r}")
     return rng.uniform(minval, maxval, size=shape).astype(dtype, copy=False)
@@ -220,6 +232,7 @@ def truncated_normal(shape: tuple[int, ...], rng: np.random.Generator, dtype=np.
     """
     shape = _start(shape, rng)
     check_positive(stddev, "stddev")
+    _check_finite_number(mean, "mean")
     return (mean + stddev * _truncated_standard_normal(shape, rng)).astype(dtype, copy=False)
 
 

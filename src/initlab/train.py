@@ -159,9 +159,11 @@ def train(
     def end_of_epoch(epoch: int, mean_loss: float) -> None:
         hist.epoch_loss.append(mean_loss)
         if classify:
-            hist.train_acc.append(accuracy(model, X, y))
-            if has_test:
-                hist.test_acc.append(accuracy(model, X_test, y_test))
+            # weights that overflowed in the last step warn here; the next step reports it
+            with np.errstate(all="ignore"):
+                hist.train_acc.append(accuracy(model, X, y))
+                if has_test:
+                    hist.test_acc.append(accuracy(model, X_test, y_test))
         if on_epoch is not None:
             on_epoch(epoch, model)
 
