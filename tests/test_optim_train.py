@@ -290,3 +290,15 @@ def test_history_accessors():
     assert hist.final_train_acc == 0.5 and not hist.diverged
     with pytest.raises(ValueError, match="X_test"):
         hist.final_test_acc  # noqa: B018
+
+
+def test_non_finite_initial_loss_is_divergence_at_step_0():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 4))
+    y = rng.integers(0, 3, 20)
+    model = MLP([4, 8, 3], rng=np.random.default_rng(1), activation="identity")
+    model.weights[0][:] = 1e200  # logits overflow to inf before any step
+    model.weights[1][:] = 1e200
+    hist = train(model, X, y, rng=rng, epochs=2, batch_size=5, lr=0.1)
+    assert hist.diverged_at == 0
+    assert hist.loss == []

@@ -4,6 +4,8 @@ Why: backprop needs ``phi'(z)``; keeping it beside ``phi`` (micrograd's ``_backw
 numpy-ml's ``fn``/``grad`` pairs) makes a wrong derivative visible in review and testable
 by finite differences. The derivative takes both the pre-activation ``Z`` and the output
 ``A = phi(Z)`` because several are cheapest from the output (sigmoid ``A(1-A)``, tanh ``1-A^2``).
+The built-ins also take an optional ``out=`` array and write into it where that is one ufunc
+call, so a training step can reuse its buffers instead of allocating (see ``accepts_out``).
 
 Shapes: elementwise; ``Z`` and ``A`` are ``(batch, width)`` in the network.
 SELU constants from Klambauer et al. 2017.
@@ -29,50 +31,70 @@ class Activation:
 
     ``f(Z) -> A``; ``df(Z, A) -> dA/dZ`` elementwise; ``gain_name`` is the key for
     :func:`initlab.initializers.calculate_gain` and ``param`` its parameter.
+    ``accepts_out``: ``f(Z, out=buf)`` and ``df(Z, A, out=buf)`` are also accepted; they
+    may write the result into ``buf`` (same shape and dtype as ``Z``) or ignore it, so
+    callers use the returned array. Identity's ``f`` returns ``Z`` itself.
     """
 
     name: str
-    f: Callable[[np.ndarray], np.ndarray]
-    df: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    f: Callable[..., np.ndarray]
+    df: Callable[..., np.ndarray]
     gain_name: str = "linear"
     param: float | None = None
+    accepts_out: bool = False
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         return self.f(Z)
 
 
 def _identity() -> Activation:
-    return Activation("identity", lambda Z: Z, lambda Z, A: np.ones_like(Z), "linear")
+    return Activation("identity", lambda Z, out=None: Z, lambda Z, A, out=None: np.ones_like(Z),
+                      "linear", accepts_out=True)
 
 
 def _sigmoid() -> Activation:
-    def f(Z: np.ndarray) -> np.ndarray:
+    def f(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         # 1/(1+e^-z) for z >= 0 and e^z/(1+e^z) for z < 0: never exp of a large positive number
         e = np.exp(-np.abs(Z))
-        return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return np.divide(np.where(Z >= 0, 1.0, e), 1.0 + e, out=out)
 
-    return Activation("sigmoid", f, lambda Z, A: A * (1.0 - A), "sigmoid")
+    return Activation("sigmoid", f, lambda Z, A, out=None: np.multiply(A, 1.0 - A, out=out),
+                      "sigmoid", accepts_out=True)
 
 
 def _tanh() -> Activation:
-    return Activation("tanh", np.tanh, lambda Z, A: 1.0 - A * A, "tanh")
+    def df(Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.subtract(1.0, np.multiply(A, A, out=out), out=out)  # 1 - A^2
+
+    return Activation("tanh", np.tanh, df, "tanh", accepts_out=True)
 
 
 def _relu() -> Activation:
-    return Activation("relu", lambda Z: np.maximum(Z, 0.0), lambda Z, A: (Z > 0).astype(Z.dtype),
-                      "relu")
+    def df(Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # phi'(z) = 1 for z > 0, else 0 (also at the kink), in Z's dtype
+        return np.greater(Z, 0.0, out=np.empty_like(Z) if out is None else out)
+
+    return Activation("relu", lambda Z, out=None: np.maximum(Z, 0.0, out=out), df, "relu",
+                      accepts_out=True)
 
 
 def _leaky_relu(alpha: float = 0.01) -> Activation:
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 <= alpha < 1:
         raise ValueError(f"leaky_relu `alpha` must be a number in [0, 1), got {alpha!r}")
     alpha = float(alpha)
+
+    def f(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        A = np.multiply(alpha, Z, out=out)  # phi(z) = a z for z <= 0,
+        np.copyto(A, Z, where=Z > 0)        # and z for z > 0: max(z, a z)
+        return A
+
     return Activation(
         "leaky_relu",
-        lambda Z: np.where(Z > 0, Z, alpha * Z),           # phi(z) = max(z, a z)
-        lambda Z, A: np.where(Z > 0, 1.0, alpha).astype(Z.dtype),  # phi'(z) = 1 or a
+        f,
+        lambda Z, A, out=None: np.where(Z > 0, 1.0, alpha).astype(Z.dtype),  # phi'(z) = 1 or a
         "leaky_relu",
         alpha,
+        accepts_out=True,
     )
 
 
@@ -99,7 +121,8 @@ def _selu() -> Activation:
 
 
 def _sine() -> Activation:
-    return Activation("sine", np.sin, lambda Z, A: np.cos(Z), "linear")
+    return Activation("sine", np.sin, lambda Z, A, out=None: np.cos(Z, out=out), "linear",
+                      accepts_out=True)
 
 
 _REGISTRY: dict[str, Callable[..., Activation]] = {

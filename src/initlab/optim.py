@@ -13,6 +13,7 @@ Shapes: ``params`` and ``grads`` are lists of arrays in the same order (see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from initlab._checks import check_positive
 
 def global_norm(grads: Sequence[np.ndarray]) -> float:
     """``sqrt(sum_k ||g_k||^2)``: the L2 norm of all gradients as one vector."""
-    return float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
 
 
 def clip_by_global_norm(
@@ -62,16 +63,17 @@ class SGD:
             raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
+        self._scratch = [np.empty_like(p) for p in self.params]  # lr * g, without a new array
 
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """Apply one update with ``grads`` (same order and shapes as ``params``)."""
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
         if self.momentum:
-            for p, g, v in zip(self.params, grads, self.velocity, strict=True):
+            for p, g, v, s in zip(self.params, grads, self.velocity, self._scratch, strict=True):
                 v *= self.momentum
                 v += g
-                p -= self.lr * v
+                p -= np.multiply(self.lr, v, out=s)  # p <- p - lr v
         else:
-            for p, g in zip(self.params, grads, strict=True):
-                p -= self.lr * g
+            for p, g, s in zip(self.params, grads, self._scratch, strict=True):
+                p -= np.multiply(self.lr, g, out=s)  # p <- p - lr g

@@ -14,7 +14,8 @@ cross-entropy losses, or ``(n, n_out)`` targets for mean squared error.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -85,9 +86,13 @@ def sgd_step(
     """One forward, backward and update on a minibatch.
 
     Returns ``(loss, grad_norm_before_clipping, grads_before_clipping, clipped)``. If the
-    loss or the gradient is not finite the parameters are left untouched.
+    loss or the gradient is not finite the parameters are left untouched. For an
+    :class:`~initlab.network.MLP` the step runs with ``model.reuse_buffers`` on: the
+    returned ``grads`` (and ``model.Z``, ``model.A``) are the model's buffers, valid until
+    the next step with the same batch size; copy them to keep them longer.
     """
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with (np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
+          _reusing_buffers(model)):  # Z, A and grads go to the model's buffers (see MLP)
         out = model.forward(Xb, keep=True, check=False)
         loss, dout = loss_fn(out, yb)
         grads = model.backward(dout)
@@ -103,6 +108,19 @@ def sgd_step(
             clipped = clipped or any(bool(np.any(np.abs(g) > clip_value)) for g in grads)
         optimizer.step(step_grads)
     return loss, norm, grads, clipped
+
+
+@contextmanager
+def _reusing_buffers(model: MLP) -> Iterator[None]:
+    """Turn an MLP's ``reuse_buffers`` on for one step, then off (other models: no-op)."""
+    if not isinstance(model, MLP) or model.reuse_buffers:
+        yield
+        return
+    model.reuse_buffers = True
+    try:
+        yield
+    finally:
+        model.reuse_buffers = False
 
 
 def _check_labels(y: np.ndarray, n: int, name: str) -> np.ndarray:
@@ -169,6 +187,9 @@ def train(
 
     with np.errstate(all="ignore"):
         initial_loss = loss_fn(model.forward(X, keep=False, check=False), y)[0]
+    if not math.isfinite(initial_loss):  # e.g. weights so large the logits overflow
+        hist.diverged_at = 0
+        return hist
     end_of_epoch(0, float(initial_loss))
     n, step = len(X), 0
     bar_off = None if progress is None else not progress  # None: tqdm shows only on a tty
@@ -186,9 +207,12 @@ def train(
             hist.grad_norm.append(norm)
             hist.clipped.append(bool(clipped))
             if track_layer_norms:
-                hist.layer_grad_norms.append(
-                    [float(np.sqrt(np.vdot(g, g))) for g in grads[0::2]])
+                hist.layer_grad_norms.append(  # ||dW_l|| (grads are only valid until next step)
+                    np.sqrt([np.vdot(g, g) for g in grads[0::2]]).tolist())
             epoch_losses.append(loss_value)
             step += 1
+        if not all(np.isfinite(p).all() for p in model.parameters()):
+            hist.diverged_at = step  # the last update overflowed a weight
+            return hist
         end_of_epoch(epoch, float(np.mean(epoch_losses)))
     return hist
