@@ -1,0 +1,210 @@
+"""initlab.book end to end on a throwaway two-chapter book made in a temporary folder.
+
+One `all --mode smoke --jobs 2` run (module fixture, ~15 s) serves most tests: chapter
+01_tiny records values and draws figures; 02_broken raises in a cell and is not in the table
+of contents. MPLBACKEND=Agg is set in the parent environment on purpose: book must strip it,
+or the figures would silently vanish.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from unittest import mock
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from initlab import book, results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARAMETERS = 'smoke = False\nseed = 0\nresults_dir = "results"'
+TINY_CODE = """\
+import os
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from initlab import plotting, results
+
+results.init_chapter("01_tiny", results_dir, smoke)
+plotting.setup()
+results.record("answer", np.float64(0.125) if smoke else 0.25)
+results.record("backend", matplotlib.get_backend())
+results.record("blas_threads", os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
+fig, ax = plt.subplots()
+plotting.curves_with_band(ax, np.arange(3), np.array([[0.0, 1, 2], [1, 2, 3]]), label="x")
+plt.show()
+fig, ax = plt.subplots()
+ax.plot([0, 1], [1, 0])
+plt.show()
+"""
+TINY_REFERENCE = {
+    "chapter": "01_tiny",
+    "claims": {"answer": {"min": 0.1, "max": 0.3, "why": "1/8 in smoke, 1/4 in full"},
+               "blas_threads": {"equals": "1", "why": "book runs every kernel with one thread"}},
+    "snapshots": {"smoke": {"backend": {"value": "module://matplotlib_inline.backend_inline"}}},
+}
+TOC = "format: jb-book\nroot: intro\nparts:\n  - caption: Core\n    numbered: true\n" \
+      "    chapters:\n      - file: chapters/01_tiny\n"
+INTRO = """# Tiny book
+
+<!-- headline-start -->
+| Chapter | Result |
+|---|---|
+| [tiny](chapters/01_tiny.ipynb) | {glue:text}`chapters/01_tiny.ipynb::answer:.2f` |
+| broken | {glue:text}`chapters/02_broken.ipynb::nothing` |
+<!-- headline-end -->
+"""
+
+
+def notebook(*cells) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+                             *cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+def make_book(root: Path) -> Path:
+    """A minimal repository: the real _config.yml and references.bib, two chapters."""
+    (root / "chapters").mkdir(parents=True)
+    (root / "data" / "reference").mkdir(parents=True)
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy(ROOT / name, root / name)
+    (root / "_toc.yml").write_text(TOC)
+    (root / "intro.md").write_text(INTRO)
+    nbformat.write(notebook(new_markdown_cell("# Tiny chapter"), new_code_cell(TINY_CODE),
+                            new_markdown_cell("The answer is {glue:text}`answer:.3f`.")),
+                   root / "chapters" / "01_tiny.ipynb")
+    nbformat.write(notebook(new_code_cell('raise ValueError("boom-42 in the broken chapter")')),
+                   root / "chapters" / "02_broken.ipynb")
+    (root / "data" / "reference" / "01_tiny.json").write_text(json.dumps(TINY_REFERENCE))
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny book after `all --mode smoke --jobs 2`: (root, exit status, printed text)."""
+    root = make_book(tmp_path_factory.mktemp("tinybook"))
+    out = io.StringIO()
+    with mock.patch.dict(os.environ, {"MPLBACKEND": "Agg"}), contextlib.redirect_stdout(out):
+        status = book.main(["--root", str(root), "all", "--mode", "smoke", "--jobs", "2"])
+    print(out.getvalue())
+    return root, status, out.getvalue()
+
+
+def executed(root: Path, name: str) -> nbformat.NotebookNode:
+    return nbformat.read(root / "_build" / "stage" / "chapters" / f"{name}.ipynb", as_version=4)
+
+
+def test_all_fails_names_the_notebook_and_its_error_and_still_builds(tiny):
+    root, status, out = tiny
+    assert status == 1
+    assert re.search(r"FAILED 02_broken: cell In \[\d+\] raised ValueError: boom-42 in the broken "
+                     r"chapter\n[\s\S]*Traceback", out)
+    assert "ok     01_tiny" in out
+    assert "02_broken: no results" in out  # check ran, and reports the failed chapter too
+    assert "build: site at" in out  # build ran although execute and check failed
+    assert "all: FAILED (1 notebook(s) failed ['02_broken'], 1 check problem(s), build ok)" in out
+
+
+def test_execute_writes_results_and_timings(tiny):
+    root = tiny[0]
+    res = results.load(root / "_build" / "results" / "smoke" / "01_tiny.json")
+    assert res["mode"] == "smoke" and res["values"]["answer"] == 0.125
+    assert res["values"]["blas_threads"] == "1"
+    assert results.compare(res, TINY_REFERENCE, "smoke") == []
+    timings = json.loads((root / "_build" / "results" / "smoke" / "timings.json").read_text())
+    assert timings["01_tiny"]["status"] == "ok" and timings["02_broken"]["status"] == "failed"
+    assert all(t["seconds"] > 0 for t in timings.values())
+
+
+def test_mplbackend_is_stripped_so_figures_reach_the_notebook(tiny):
+    nb = executed(tiny[0], "01_tiny")
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    assert len(images) == 2
+
+
+def test_parameter_cells_are_removed_from_the_page(tiny):
+    root = tiny[0]
+    cells = executed(root, "01_tiny").cells
+    injected = [c for c in cells if "injected-parameters" in c.metadata.get("tags", [])]
+    parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and len(parameters) == 1
+    assert "remove-cell" in injected[0].metadata.tags
+    assert "remove-cell" in parameters[0].metadata.tags
+    results_dir = str(root / "_build" / "results" / "smoke")
+    assert "smoke = True" in injected[0].source and results_dir in injected[0].source
+    page = (root / "_build" / "stage" / "_build" / "html" / "chapters" / "01_tiny.html")
+    html = page.read_text()
+    assert results_dir not in html and "smoke = True" not in html and "seed = 0" not in html
+    assert '<span class="pasted-text">0.125</span>' in html
+
+
+def test_stage_drops_headline_rows_of_chapters_not_in_the_toc(tiny):
+    root = tiny[0]
+    staged = (root / "_build" / "stage" / "intro.md").read_text()
+    assert "01_tiny.ipynb::answer" in staged and "02_broken" not in staged
+    html = (root / "_build" / "stage" / "_build" / "html" / "intro.html").read_text()
+    assert '<span class="pasted-text">0.12</span>' in html
+
+
+def test_stage_is_fresh_each_time(tmp_path):
+    root = make_book(tmp_path / "repo")
+    stage_dir = tmp_path / "stage"
+    (stage_dir / "chapters").mkdir(parents=True)
+    (stage_dir / "chapters" / "stale.ipynb").write_text("{}")
+    book.stage(root, stage_dir)
+    assert sorted(p.name for p in stage_dir.iterdir()) == [
+        "_config.yml", "_toc.yml", "chapters", "intro.md", "references.bib"]
+    assert sorted(p.name for p in (stage_dir / "chapters").iterdir()) == [
+        "01_tiny.ipynb", "02_broken.ipynb"]
+    (root / "references.bib").unlink()
+    with pytest.raises(FileNotFoundError, match="references.bib"):
+        book.stage(root, stage_dir)
+
+
+def test_only_names_must_exist(tmp_path):
+    root = make_book(tmp_path)
+    assert [p.stem for p in book.notebooks(root / "chapters", ["02_broken"])] == ["02_broken"]
+    with pytest.raises(ValueError, match=r"\['03_nope'\].*01_tiny"):
+        book.notebooks(root / "chapters", ["03_nope"])
+
+
+def test_check_requires_a_reference_per_notebook(tmp_path, capsys):
+    root = make_book(tmp_path)
+    results_dir = tmp_path / "res"
+    for name in ("01_tiny", "02_broken"):
+        results.init_chapter(name, results_dir, smoke=True)
+    results.record("extra", 1.0)
+    lines = book.check(root, results_dir, "smoke")
+    assert any(line.startswith("02_broken: no reference file") for line in lines)
+    assert "01_tiny answer: expected 0.1 <= x <= 0.3, got missing" in capsys.readouterr().out
+
+
+def test_refresh_reference_command(tmp_path, capsys):
+    root = make_book(tmp_path)
+    ref_path = root / "data" / "reference" / "01_tiny.json"
+    claims_before = json.dumps(json.loads(ref_path.read_text())["claims"])
+    results.init_chapter("01_tiny", root / "_build" / "results" / "smoke", smoke=True)
+    results.record("answer", 0.125)
+    results.record("blas_threads", "1")
+    assert book.main(["--root", str(root), "refresh-reference", "01_tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "+ answer: 0.125 (new, rtol 1e-06)" in out and "- backend: no longer recorded" in out
+    ref = json.loads(ref_path.read_text())
+    assert json.dumps(ref["claims"]) == claims_before
+    assert ref["snapshots"]["smoke"]["answer"] == {"value": 0.125, "rtol": 1e-6}
+    assert book.main(["--root", str(root), "refresh-reference", "02_broken"]) == 2
+    assert "no results" in capsys.readouterr().err
+
+
+def test_main_needs_a_book_root(tmp_path):
+    with pytest.raises(SystemExit):
+        book.main(["--root", str(tmp_path), "stage"])

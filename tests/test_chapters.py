@@ -1,0 +1,56 @@
+"""Every chapter of the repository: committed clean, executed in smoke mode, checked.
+
+The session fixture ``smoke_run`` (conftest.py) stages the book and runs every notebook in
+``chapters/`` with papermill, two at a time; each chapter then gets its own test that fails
+with the notebook's error or with the mismatch lines (``chapter key: expected ..., got ...``).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from initlab import book, results
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = [p.stem for p in book.notebooks(ROOT / "chapters")]
+
+
+def test_toc_lists_only_existing_files():
+    missing = [f for f in book.toc_files(ROOT)
+               if not any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_every_toc_chapter_is_a_chapter_notebook_or_page():
+    for f in book.toc_files(ROOT)[1:]:
+        assert f.startswith("chapters/"), f"{f}: chapters live in chapters/"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_committed_notebook_is_clean(name):
+    nb = json.loads((ROOT / "chapters" / f"{name}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    dirty = [i for i, c in enumerate(code) if c.get("outputs") or c.get("execution_count")]
+    assert not dirty, (f"{name}: code cells {dirty} carry outputs or execution counts; clear "
+                       "them before committing (Jupyter: Edit > Clear Outputs of All Cells)")
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, f"{name}: needs exactly one cell tagged `parameters`"
+    source = "".join(params[0]["source"])
+    for var in ("smoke", "seed", "results_dir"):
+        assert f"{var} =" in source, f"{name}: the parameters cell must define `{var}`"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_runs_and_matches_its_reference(name, smoke_run):
+    run = smoke_run.runs[name]
+    assert run.status == "ok", f"{name} failed after {run.seconds:.1f} s:\n{run.error}"
+    res_path = smoke_run.results_dir / f"{name}.json"
+    assert res_path.exists(), (f"{name} recorded nothing: call results.init_chapter("
+                               f"{name!r}, results_dir, smoke) in its first code cell")
+    ref_path = ROOT / "data" / "reference" / f"{name}.json"
+    assert ref_path.exists(), (f"{name}: no reference {ref_path}; create it with python -m "
+                               f"initlab.book --build-dir _build/test refresh-reference {name}, "
+                               "then add the claims")
+    mismatches = results.compare(results.load(res_path), results.load(ref_path), "smoke")
+    assert not mismatches, "\n".join(str(m) for m in mismatches)

@@ -1,0 +1,167 @@
+"""The built site, as a browser sees it: every chapter page opened in headless Chromium.
+
+After the smoke run (conftest.py), ``jupyter-book build -W`` must succeed. Each page's DOM,
+dumped by Chromium after it loaded the file, must show its figures (at least two ``<img>``
+per notebook chapter, every ``src`` an existing file), no traceback or stderr output, and
+every value the text cites with ``{glue:text}`` as the chapter glued it. Chromium is Debian's
+``chromium`` package (.ci/run installs it); without it these tests fail, they never skip.
+"""
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from myst_nb.core.variables import format_plain_text
+
+from initlab import book
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = book.toc_files(ROOT)  # "intro", "chapters/05_xavier_glorot", ...
+GLUE_ROLE = r"\{glue(:text)?\}`([^`]+)`"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+class Page(HTMLParser):
+    """What the checks need from a DOM: image sources, class names, visible text, glued text."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.images: list[str] = []
+        self.classes: set[str] = set()
+        self.text: list[str] = []
+        self.pasted: list[str] = []
+        self._in_pasted = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.classes.update((attrs.get("class") or "").split())
+        if tag == "img":
+            self.images.append(attrs.get("src") or "")
+        if tag == "span" and "pasted-text" in (attrs.get("class") or "").split():
+            self._in_pasted = 1
+            self.pasted.append("")
+        elif tag == "span" and self._in_pasted:
+            self._in_pasted += 1
+
+    def handle_endtag(self, tag):
+        if tag == "span" and self._in_pasted:
+            self._in_pasted -= 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_pasted:
+            self.pasted[-1] += data
+
+
+def dump_dom(html_file: Path) -> str:
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.fail("headless Chromium not found: install Debian's `chromium` package "
+                    "(apt-get install -y chromium; .ci/run does this in CI)")
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
+                               html_file.as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "<body" in proc.stdout, f"chromium failed: {proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def html_dir(site) -> Path:
+    assert site is not None, "jupyter-book build -W failed: see the warnings in the output above"
+    return site.parent
+
+
+@pytest.fixture(scope="module")
+def doms(html_dir) -> dict[str, str]:
+    """Every page of the table of contents as Chromium rendered it (two browsers at a time)."""
+    files = {p: html_dir / f"{p}.html" for p in PAGES}
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(files, pool.map(dump_dom, files.values()), strict=True))
+
+
+def glued_text(notebook: Path) -> dict[str, str]:
+    """key -> text/plain of every value the executed notebook glued."""
+    glued = {}
+    for cell in json.loads(notebook.read_text())["cells"]:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if meta:
+                prefix = meta.get("mime_prefix", "")
+                glued[meta["name"]] = out["data"][f"{prefix}text/plain"]
+    return glued
+
+
+def citations(notebook: Path) -> list[tuple[str, str]]:
+    """(key, format spec) of every same-page glue role in the notebook's markdown."""
+    found = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            for is_text, body in re.findall(GLUE_ROLE, "".join(cell["source"])):
+                if "::" in body:
+                    continue
+                key, _, spec = body.partition(":")
+                found.append((key, (spec or "s") if is_text else "raw"))
+    return found
+
+
+def test_site_builds(site):
+    assert site is not None and site.exists(), "jupyter-book build -W failed: see above"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders(page, doms, html_dir, smoke_run):
+    dom = Page(doms[page])
+    text = "".join(dom.text)
+    assert "{glue" not in text, f"{page}: a glue role was left unrendered"
+    assert "Traceback (most recent call last)" not in text, f"{page}: a traceback is shown"
+    bad = dom.classes & {"stderr", "traceback", "system-message", "problematic"}
+    assert not bad, f"{page}: error output on the page (classes {sorted(bad)})"
+    assert all(dom.pasted), f"{page}: an empty glued value"
+
+    page_file = html_dir / f"{page}.html"
+    broken = [src for src in dom.images if urlparse(src).scheme not in ("", "file")
+              or not (page_file.parent / unquote(urlparse(src).path)).is_file()]
+    assert not broken, f"{page}: images whose file is missing: {broken}"
+
+    notebook = smoke_run.stage_dir / f"{page}.ipynb"
+    if not notebook.exists():  # intro.md, practical_guide.md: no figures required
+        source = (smoke_run.stage_dir / f"{page}.md").read_text()
+        n_roles = sum(1 for is_text, _ in re.findall(GLUE_ROLE, source) if is_text)
+        shown = len(dom.pasted)
+        assert shown == n_roles, f"{page}: {n_roles} glued values, {shown} shown"
+        return
+    assert len(dom.images) >= 2, f"{page}: {len(dom.images)} figure(s) on the page, expected >= 2"
+    name = Path(page).name
+    recorded = json.loads((smoke_run.results_dir / f"{name}.json").read_text())["values"]
+    glued = glued_text(notebook)
+    for key, spec in citations(notebook):
+        if key not in recorded:
+            continue
+        if spec == "raw":  # {glue}`key`: the text/plain itself, somewhere on the page
+            assert glued[key] in text, f"{page}: {key} should show {glued[key]!r}"
+        else:
+            expected = format_plain_text(glued[key], spec)
+            assert expected in dom.pasted, (
+                f"{page}: {key} = {recorded[key]!r} should read {expected!r} (format {spec!r})")
+        plain = ast.literal_eval(glued[key])
+        if not isinstance(plain, str):  # glued with fmt=...: a string, rounded on purpose
+            assert plain == recorded[key], f"{page}: glued {key} differs from its results JSON"
+
+
+def test_page_parser_finds_images_errors_and_glued_values():
+    dom = Page('<div class="cell_output"><img src="../_images/a.png"><div class="output stderr">'
+               'x</div><span class="pasted-text">0.<span>125</span></span> and {glue}</div>')
+    assert dom.images == ["../_images/a.png"]
+    assert {"stderr", "output"} <= dom.classes
+    assert dom.pasted == ["0.125"] and "{glue" in "".join(dom.text)
