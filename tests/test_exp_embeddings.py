@@ -1,0 +1,126 @@
+"""Tests of initlab.experiments.embeddings (chapter 9) against independent references.
+
+References: the task's definition checked pair by pair, hand-computable kNN scores, the closed
+form of chance agreement against Monte Carlo (tolerance in standard errors), PCA against the
+eigendecomposition of the covariance, and the zero-table gradient against its closed form
+``dE[t] = sum_j sum_c N_tjc g_c W_0^(j)T`` (derived in the chapter) computed by counting.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: figures are never shown here
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from initlab import losses  # noqa: E402
+from initlab.experiments import embeddings as em  # noqa: E402
+
+
+def test_topic_task_definition() -> None:
+    t = em.topic_task(np.random.default_rng(3), n_tokens=12, n_topics=3, train_frac=0.25)
+    topic = t["topic"]
+    assert np.array_equal(np.bincount(topic), [4, 4, 4])
+    T = np.concatenate([t["T_train"], t["T_test"]])
+    y = np.concatenate([t["y_train"], t["y_test"]])
+    assert len(t["T_train"]) == 36 and len(T) == 144
+    assert len({(int(a), int(b)) for a, b in T}) == 144  # every ordered pair exactly once
+    for (a, b), label in zip(T, y, strict=True):
+        assert label == (topic[a] + topic[b]) % 3
+    again = em.topic_task(np.random.default_rng(3), n_tokens=12, n_topics=3, train_frac=0.25)
+    assert np.array_equal(again["T_train"], t["T_train"])
+    with pytest.raises(ValueError, match="multiple of n_topics=3"):
+        em.topic_task(np.random.default_rng(0), n_tokens=10, n_topics=3)
+    with pytest.raises(ValueError, match="1.5"):
+        em.topic_task(np.random.default_rng(0), train_frac=1.5)
+    with pytest.raises(TypeError, match="default_rng"):
+        em.topic_task(0)
+
+
+def test_knn_agreement_by_hand() -> None:
+    # two tight clusters far apart: every neighbour shares the label
+    E = np.array([[0.0, 0], [0, 0.1], [0.1, 0], [5, 5], [5, 5.1], [5.1, 5]])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert em.knn_agreement(E, labels, k=2) == 1.0
+    # k = 3: each row's third neighbour is in the other cluster -> 2/3
+    assert em.knn_agreement(E, labels, k=3) == pytest.approx(2 / 3)
+    assert em.knn_chance(labels) == pytest.approx(2 * 3 * 2 / (6 * 5))
+    with pytest.raises(ValueError, match="k=6"):
+        em.knn_agreement(E, labels, k=6)
+
+
+def test_knn_chance_matches_random_tables() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.arange(40) % 4
+    reps = 400
+    scores = np.array([em.knn_agreement(rng.standard_normal((40, 16)), labels)
+                       for _ in range(reps)])
+    # SE of the mean of `reps` scores = sample std / sqrt(reps); 4 SE
+    se = scores.std(ddof=1) / math.sqrt(reps)
+    assert abs(scores.mean() - em.knn_chance(labels)) < 4 * se
+    assert em.knn_chance(labels) == pytest.approx(90 / 390)
+
+
+def test_pca_matches_covariance_eigendecomposition() -> None:
+    E = np.random.default_rng(1).standard_normal((30, 5)) * [3, 2, 1, 0.5, 0.1]
+    P = em.pca_2d(E)
+    Ec = E - E.mean(axis=0)
+    evals, evecs = np.linalg.eigh(Ec.T @ Ec)
+    ref = Ec @ evecs[:, ::-1][:, :2]
+    np.testing.assert_allclose(np.abs(P), np.abs(ref), atol=1e-10)
+    np.testing.assert_allclose((P**2).sum(axis=0), evals[::-1][:2], rtol=1e-10)
+    assert em.max_pairwise_distance(np.ones((4, 3))) == 0.0
+    assert em.max_pairwise_distance(np.array([[0.0, 0], [3, 4]])) == pytest.approx(5.0)
+
+
+def test_zero_table_gradient_is_the_label_count_formula() -> None:
+    task = em.topic_task(np.random.default_rng(0))
+    model = em.build_model(np.random.default_rng(1), em.ZERO_INIT)
+    T, y = task["T_train"], task["y_train"]
+    _, dlogits = losses.softmax_cross_entropy(model.forward(T), y)
+    dE = model.backward(dlogits)[-1]
+    # closed form: every example has the same hidden activations, so dZ_0[i] = g[y_i]
+    W0, W1 = model.mlp.weights[0], model.mlp.weights[1]
+    h = np.maximum(model.mlp.biases[0], 0.0)
+    logits = h @ W1 + model.mlp.biases[1]
+    p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    g = ((p - np.eye(em.N_TOPICS)) @ W1.T) * (model.mlp.biases[0] > 0) / len(T)  # (c, hidden)
+    ref = np.zeros_like(dE)
+    for j in range(2):
+        N = np.zeros((em.N_TOKENS, em.N_TOPICS))
+        np.add.at(N, (T[:, j], y), 1.0)  # N[t, c] = pairs with t at position j and label c
+        ref += N @ g @ W0[j * em.DIM:(j + 1) * em.DIM].T
+    np.testing.assert_allclose(dE, ref, rtol=1e-10, atol=1e-14)
+    assert em.max_pairwise_distance(dE) > 1e-3  # the rows do get different gradients
+
+
+def test_symmetry_cases_exact() -> None:
+    base = {"seed": 2, "data_seed": 0, "epochs": 3, "embedding_init": em.ZERO_INIT}
+    all_zero = em.train_run({**base, "zero_first_layer": True})
+    assert np.all(all_zero["max_dist"] == 0.0) and np.all(all_zero["E"] == 0.0)
+    no_bias = em.train_run({**base, "hidden_bias": 0.0})  # relu'(0) = 0 blocks every gradient
+    assert np.all(no_bias["E"] == 0.0)
+    zero_table = em.train_run(base)
+    assert zero_table["max_dist"][0] == 0.0 and zero_table["max_dist"][1] > 1e-3
+    again = em.train_run(base)
+    np.testing.assert_array_equal(again["E"], zero_table["E"])
+
+
+def test_cooccurrence_vectors_find_planted_blocks() -> None:
+    topic = np.arange(12) % 3
+    pairs = np.array([(a, b) for a in range(12) for b in range(12) if topic[a] == topic[b]])
+    V = em.cooccurrence_vectors(pairs, n_tokens=12, dim=3)
+    assert em.knn_agreement(V, topic, k=3) == 1.0
+    # complete pairs: C is 2 * ones, rank one; every row gets the same vector
+    allpairs = np.array([(a, b) for a in range(12) for b in range(12)])
+    V = em.cooccurrence_vectors(allpairs, n_tokens=12, dim=1)
+    assert em.max_pairwise_distance(V) < 1e-12
+
+
+def test_first_epoch_reaching() -> None:
+    curves = np.array([[0.1, 0.5, 0.95, 0.99], [0.1, 0.2, 0.3, 0.4]])
+    assert em.first_epoch_reaching(curves, 0.9).tolist() == [2, 4]
