@@ -5,7 +5,8 @@ activations whose second moment has a closed form. LSUV needs none: start from o
 weights, then, layer by layer from the input, push a batch through and rescale the layer's
 weights until the variance of its output (the pre-activation ``Z_l``) is 1:
 ``W_l <- W_l / sqrt(Var(Z_l))``, repeated while ``|Var(Z_l) - 1| > tol`` (at most
-``max_iter`` times; a nonlinearity with a non-zero mean makes one pass inexact).
+``max_iter`` times). With zero biases one pass is exact: ``Z_l`` is linear in ``W_l``, so
+``Var(c Z_l) = c^2 Var(Z_l)``; non-zero biases, which are not rescaled, make it inexact.
 
 Shapes: ``X_batch`` is ``(batch, n_in)``; layer ``l``'s output ``Z_l`` is ``(batch, n_out)``.
 Biases are left as they are (zero in the paper). The output layer is included, as in the paper.
