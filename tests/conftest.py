@@ -9,9 +9,13 @@ test_chapters.py and test_site.py; the first test that needs them pays for them.
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+import matplotlib
 
-from initlab import book
+matplotlib.use("Agg")  # the one place the tests choose a backend (figures are never shown)
+
+import pytest  # noqa: E402
+
+from initlab import book  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_BUILD = ROOT / "_build" / "test"

@@ -23,7 +23,8 @@ from initlab import book, results
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PARAMETERS = 'smoke = False\nseed = 0\nresults_dir = "results"'
+PARAMETERS = "seed = 0\nscale = 1.0"
+SMOKE = {"scale": 0.5}  # the notebook's one place for smoke-mode values
 TINY_CODE = """\
 import os
 import matplotlib
@@ -31,9 +32,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from initlab import plotting, results
 
-results.init_chapter("01_tiny", results_dir, smoke)
+results.init_chapter("01_tiny")
 plotting.setup()
-results.record("answer", np.float64(0.125) if smoke else 0.25)
+results.record("answer", np.float64(0.25) * scale)
 results.record("backend", matplotlib.get_backend())
 results.record("blas_threads", os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
 fig, ax = plt.subplots()
@@ -67,6 +68,7 @@ def notebook(*cells) -> nbformat.NotebookNode:
                              *cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
+    nb.metadata["initlab"] = {"smoke": SMOKE}
     return nb
 
 
@@ -131,20 +133,48 @@ def test_mplbackend_is_stripped_so_figures_reach_the_notebook(tiny):
     assert len(images) == 2
 
 
-def test_parameter_cells_are_removed_from_the_page(tiny):
+def test_settings_cell_is_shown_and_smoke_overrides_are_injected_out_of_sight(tiny):
     root = tiny[0]
     cells = executed(root, "01_tiny").cells
     injected = [c for c in cells if "injected-parameters" in c.metadata.get("tags", [])]
     parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and len(parameters) == 1
     assert "remove-cell" in injected[0].metadata.tags
-    assert "remove-cell" in parameters[0].metadata.tags
-    results_dir = str(root / "_build" / "results" / "smoke")
-    assert "smoke = True" in injected[0].source and results_dir in injected[0].source
+    assert "remove-cell" not in parameters[0].metadata.get("tags", [])
+    assert "scale = 0.5" in injected[0].source
+    assert str(root) not in injected[0].source  # no build-machine path in the notebook
     page = (root / "_build" / "stage" / "_build" / "html" / "chapters" / "01_tiny.html")
     html = page.read_text()
-    assert results_dir not in html and "smoke = True" not in html and "seed = 0" not in html
+    assert "scale = 0.5" not in html and str(root) not in html
+    assert re.search(r"scale.*=.*1\.0", html)  # the visible settings: the full run's
     assert '<span class="pasted-text">0.125</span>' in html
+
+
+def test_settings_overrides_name_a_stray_setting(tmp_path):
+    path = tmp_path / "01_x.ipynb"
+    nb = notebook()
+    nbformat.write(nb, path)
+    assert book.settings_overrides(path, "smoke") == SMOKE
+    assert book.settings_overrides(path, "full") == {}
+    nb.metadata["initlab"] = {"smoke": {"width": 8}}
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="width"):
+        book.settings_overrides(path, "smoke")
+
+
+def test_init_chapter_takes_dir_and_mode_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_DIR_ENV, str(tmp_path / "r"))
+    monkeypatch.setenv(results.MODE_ENV, "smoke")
+    results.init_chapter("01_env")
+    assert results.load(tmp_path / "r" / "01_env.json")["mode"] == "smoke"
+    monkeypatch.setenv(results.MODE_ENV, "fast")
+    with pytest.raises(ValueError, match="fast"):
+        results.init_chapter("01_env")
+    monkeypatch.delenv(results.MODE_ENV)
+    monkeypatch.delenv(results.RESULTS_DIR_ENV)
+    monkeypatch.chdir(tmp_path)
+    results.init_chapter("01_env")
+    assert results.load(tmp_path / "results" / "01_env.json")["mode"] == "full"
 
 
 def test_stage_drops_headline_rows_of_chapters_not_in_the_toc(tiny):

@@ -1,14 +1,10 @@
 """initlab.plotting: the recurring figures draw what they are given, and refuse bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # tests only; a book kernel must never run with Agg (see book.py)
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from initlab import plotting  # noqa: E402
+from initlab import plotting
 
 
 @pytest.fixture

@@ -230,3 +230,19 @@ def test_refresh_reference_creates_a_missing_file(tmp_path):
 def test_refresh_snapshots_refuses_results_of_another_mode():
     with pytest.raises(ValueError, match="mode 'full', not 'smoke'"):
         refresh_snapshots(REFERENCE, run(GOOD, "full"), "smoke")
+
+
+def test_record_all_records_scalars_and_skips_figure_data(tmp_path):
+    results.init_chapter("04_all", tmp_path, smoke=True)
+    results.record_all({"a": np.float64(0.5), "n": np.int64(3), "ok": np.True_, "name": "x",
+                        "zero_d": np.array(2.0), "curve": np.arange(3), "rows": [1, 2],
+                        "nested": {"b": 1.0}, "none": None}, fmt={"a": ".2f"})
+    values = json.loads((tmp_path / "04_all.json").read_text())["values"]
+    assert values == {"a": 0.5, "n": 3, "ok": True, "name": "x", "zero_d": 2.0}
+    assert type(values["n"]) is int
+    with pytest.raises(KeyError, match="curve"):
+        results.record_all({"curve": np.arange(3)}, fmt={"curve": ".2f"})
+    with pytest.raises(ValueError, match="'bad'"):
+        results.record_all({"bad": float("nan")})
+    with pytest.raises(TypeError, match="mapping"):
+        results.record_all([("a", 1.0)])

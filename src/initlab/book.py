@@ -17,11 +17,14 @@ renders the executed notebooks with ``-W`` so a missing glue key or citation fai
 Kernel environment of every notebook: one BLAS/OpenMP thread (``OPENBLAS_NUM_THREADS=1`` ...:
 ``--jobs`` notebooks run side by side, one per core) and no ``MPLBACKEND`` (``Agg`` there
 silently drops every figure from the book). The kernel is the ``python3`` kernelspec, which
-must be this venv's (``make`` installs it with ``ipykernel install --sys-prefix``).
+must be this venv's (``make`` installs it with ``ipykernel install --sys-prefix``). Where the
+notebook records its numbers and in which mode: ``$INITLAB_RESULTS_DIR`` and ``$INITLAB_MODE``
+(read by :func:`initlab.results.init_chapter`), so the notebook itself holds no build path.
 
-On the page, papermill's injected-parameters cell and the chapter's own ``parameters`` cell
-are removed (tag ``remove-cell``; a collapsed toggle would sit above the chapter's title). The
-downloadable notebook keeps both.
+Settings: each chapter's ``parameters`` cell is its visible settings cell (the full run). Smoke
+mode overrides some of them from ONE place, the notebook's metadata ``initlab.smoke``
+(:func:`settings_overrides`); papermill injects those values after the settings cell, and that
+injected cell is removed from the page (tag ``remove-cell``).
 
 Headline table of intro.md: decided to use myst-nb 1.x cross-document glue,
 ``{glue:text}`chapters/NAME.ipynb::key:.3f```, which renders the value the chapter glued. It only
@@ -48,7 +51,7 @@ from pathlib import Path
 from initlab import results
 
 SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "chapters")
-OPTIONAL_SOURCES = ("_static", "images")
+OPTIONAL_SOURCES = ("_static", "images", "src/initlab/experiments")  # experiments: for literalinclude
 KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 HEADLINE = re.compile(r"(<!-- headline-start -->\n)(.*?)(<!-- headline-end -->)", re.S)
 CITED_NOTEBOOK = re.compile(r"(?:\{glue(?::\w+)?\}`|\]\()([^`:()\s]+)\.ipynb")  # glue, link
@@ -136,14 +139,51 @@ def _tag(cell: dict, tag: str) -> None:
         tags.append(tag)
 
 
+def _parameters_source(nb: dict) -> str:
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"
+             and "parameters" in c.get("metadata", {}).get("tags", [])]
+    return "".join(cells[0]["source"]) if cells else ""
+
+
+def settings_overrides(path: Path, mode: str) -> dict:
+    """The values smoke mode gives the notebook's settings (``{}`` in full mode).
+
+    They live in one place per chapter, the notebook's metadata ``initlab.smoke`` (a mapping
+    of setting name -> value), and papermill injects them after the chapter's ``parameters``
+    cell, so the visible settings cell shows the full run and CI runs the quick one. Every
+    name must be a setting of that cell (a ValueError names the stray one).
+    """
+    if mode not in results.MODES:
+        raise ValueError(f"`mode` must be one of {results.MODES}, got {mode!r}")
+    nb = json.loads(Path(path).read_text())
+    overrides = nb.get("metadata", {}).get("initlab", {}).get("smoke", {})
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{path}: metadata initlab.smoke must be a mapping, got {overrides!r}")
+    source = _parameters_source(nb)
+    stray = [k for k in overrides if not re.search(rf"^{re.escape(k)}\s*=", source, re.M)]
+    if stray:
+        raise ValueError(f"{Path(path).name}: metadata initlab.smoke sets {stray}, which the "
+                         "`parameters` cell does not define")
+    return dict(overrides) if mode == "smoke" else {}
+
+
+def _legacy(source: str) -> bool:
+    """A parameters cell of the old form (``smoke``/``results_dir`` set in the notebook)."""
+    return re.search(r"^results_dir\s*=", source, re.M) is not None
+
+
 def _retag(path: Path, before: bool) -> None:
-    """Tag the ``parameters`` cell (before running) and the injected one (after) remove-cell."""
+    """Tag papermill's injected cell remove-cell (after running); the settings cell stays.
+
+    The chapter's ``parameters`` cell is the page's visible settings; the injected one only
+    carries smoke-mode overrides. (A legacy parameters cell holding ``results_dir`` is hidden.)
+    """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
-        if before and "parameters" in tags:
+        if before and "parameters" in tags and _legacy("".join(cell.source)):
             _tag(cell, "remove-cell")
         if not before and "injected-parameters" in tags:
             _tag(cell, "remove-cell")
@@ -167,13 +207,19 @@ def _execute_one(path: str, results_dir: str, smoke: bool) -> Run:
 
     os.environ.pop("MPLBACKEND", None)
     os.environ.update(KERNEL_ENV)
+    mode = "smoke" if smoke else "full"
+    # where and in which mode the notebook records: the environment, not the notebook
+    os.environ.update({results.RESULTS_DIR_ENV: results_dir, results.MODE_ENV: mode})
     nb = Path(path)
     (Path(results_dir) / f"{nb.stem}.json").unlink(missing_ok=True)  # no stale results
-    _retag(nb, before=True)
     start = time.perf_counter()
     try:
+        parameters = settings_overrides(nb, mode)
+        if _legacy(_parameters_source(json.loads(nb.read_text()))):
+            parameters.update({"smoke": smoke, "results_dir": results_dir})
+        _retag(nb, before=True)
         papermill.execute_notebook(
-            nb, nb, parameters={"smoke": smoke, "results_dir": results_dir},
+            nb, nb, parameters=parameters,
             kernel_name="python3", cwd=nb.parent, progress_bar=False, log_output=False)
         run = Run(nb.stem, "ok", time.perf_counter() - start)
     except Exception as exc:  # report every failure with the notebook's name, never hang

@@ -36,6 +36,7 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,15 +59,30 @@ class _Chapter:
 _current: _Chapter | None = None
 
 
-def init_chapter(name: str, results_dir: str | Path, smoke: bool) -> None:
+#: Environment variables through which ``python -m initlab.book`` tells an executed notebook
+#: where to write and which mode it runs in; a reader's own run uses the defaults.
+RESULTS_DIR_ENV, MODE_ENV = "INITLAB_RESULTS_DIR", "INITLAB_MODE"
+
+
+def init_chapter(name: str, results_dir: str | Path | None = None,
+                 smoke: bool | None = None) -> None:
     """Start recording chapter ``name`` into ``<results_dir>/<name>.json`` (fresh, no values).
 
-    ``smoke``: True for the quick CI run, False for the full run that makes the site; stored as
-    ``"mode": "smoke" | "full"``. Creates ``results_dir`` if needed.
+    ``results_dir``: default ``$INITLAB_RESULTS_DIR``, else ``results`` (relative to the
+    notebook's folder, ignored by git). ``smoke``: True for the quick CI run, False for the
+    full run that makes the site; default from ``$INITLAB_MODE`` (``smoke`` or ``full``), else
+    full. Stored as ``"mode": "smoke" | "full"``. Creates ``results_dir`` if needed.
     """
     global _current
     if not isinstance(name, str) or not _KEY.match(name):
         raise ValueError(f"chapter `name` must look like '05_xavier_glorot', got {name!r}")
+    if results_dir is None:
+        results_dir = os.environ.get(RESULTS_DIR_ENV) or "results"
+    if smoke is None:
+        mode = os.environ.get(MODE_ENV) or "full"
+        if mode not in MODES:
+            raise ValueError(f"${MODE_ENV} must be one of {MODES}, got {mode!r}")
+        smoke = mode == "smoke"
     if not isinstance(smoke, bool | np.bool_):
         raise TypeError(f"`smoke` must be a bool, got {smoke!r}")
     if not isinstance(results_dir, str | os.PathLike):
@@ -108,6 +124,32 @@ def record(key: str, value: Any, *, fmt: str | None = None) -> Any:
     _write(_current)
     _glue(key, shown)
     return value
+
+
+def record_all(values: Mapping[str, Any], fmt: Mapping[str, str] | None = None) -> None:
+    """Record every scalar entry of ``values`` (an experiment's result) under its own key.
+
+    Scalars are bool, int, float, str and numpy scalars; entries holding arrays, lists, tuples,
+    dicts or ``None`` are figure data and are skipped, so an experiment can return its numbers
+    and its curves in one mapping. Keys are the literal strings of the experiment function that
+    made them, so every number cited on a page can be found in the code. ``fmt`` maps keys to
+    a format spec for the glued text (see :func:`record`).
+    """
+    if not isinstance(values, Mapping):
+        raise TypeError(f"`values` must be a mapping of key -> value, got {values!r}")
+    fmt = dict(fmt or {})
+    scalars = {k: v for k, v in values.items() if _is_scalar(v)}
+    unknown = sorted(set(fmt) - set(scalars))
+    if unknown:
+        raise KeyError(f"`fmt` names keys that are not scalar entries of `values`: {unknown}")
+    for key, value in scalars.items():
+        record(key, value, fmt=fmt.get(key))
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0
+    return isinstance(value, bool | numbers.Number | str | np.generic)
 
 
 def _plain(key: str, value: Any) -> bool | int | float | str:

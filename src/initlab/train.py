@@ -14,17 +14,21 @@ cross-entropy losses, or ``(n, n_out)`` targets for mean squared error.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from initlab import losses
+from initlab import datasets, losses
 from initlab._checks import check_finite_array, check_int, check_positive, check_rng
 from initlab.network import MLP
 from initlab.optim import SGD, clip_by_global_norm, clip_by_value, global_norm
+
+#: ``step_hook(model, idx) -> context manager``: see :func:`train`.
+StepHook = Callable[[MLP, np.ndarray], AbstractContextManager]
 
 
 @dataclass
@@ -147,14 +151,18 @@ def train(
     y_test: np.ndarray | None = None,
     track_layer_norms: bool = True,
     on_epoch: Callable[[int, MLP], None] | None = None,
+    step_hook: StepHook | None = None,
     progress: bool | None = None,
 ) -> History:
     """Train ``model`` in place with minibatch SGD and return its :class:`History`.
 
     Each epoch draws a fresh permutation of the rows from ``rng`` and walks through it in
     batches of ``batch_size`` (the last batch may be smaller). ``on_epoch(epoch, model)``
-    is called before training (epoch 0) and after each epoch. ``progress``: a tqdm bar over
-    epochs (``None``: only when attached to a terminal).
+    is called before training (epoch 0) and after each epoch. ``step_hook(model, idx)``, if
+    given, is called before each step with the batch's row indices and returns a context
+    manager the step runs inside: dropout (:func:`initlab.dropout.hook`) or noise injection
+    change the model for one step and restore it, with no copy of this loop. ``progress``: a
+    tqdm bar over epochs (``None``: only when attached to a terminal).
     """
     check_rng(rng)
     epochs = check_int(epochs, "epochs", minimum=0)
@@ -198,8 +206,9 @@ def train(
         epoch_losses = []
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            loss_value, norm, grads, clipped = sgd_step(
-                model, optimizer, X[idx], y[idx], loss_fn, clip_norm, clip_value)
+            with nullcontext() if step_hook is None else step_hook(model, idx):
+                loss_value, norm, grads, clipped = sgd_step(
+                    model, optimizer, X[idx], y[idx], loss_fn, clip_norm, clip_value)
             if not (math.isfinite(loss_value) and math.isfinite(norm)):
                 hist.diverged_at = step
                 return hist
@@ -216,3 +225,116 @@ def train(
             return hist
         end_of_epoch(epoch, float(np.mean(epoch_losses)))
     return hist
+
+
+# ------------------------------------------------------------------ one configured run
+
+
+@dataclass
+class Run:
+    """What :func:`run` returns: the trained ``model``, its ``history`` and the ``data`` split.
+
+    The per-epoch curves (index 0 = before training) as arrays: ``test_acc``, ``train_acc``,
+    ``epoch_loss``; ``chance``: the largest class share of the test set, the accuracy of
+    always answering one class.
+    """
+
+    model: MLP
+    history: History
+    data: datasets.Split
+
+    @property
+    def diverged(self) -> bool:
+        return self.history.diverged
+
+    @property
+    def test_acc(self) -> np.ndarray:
+        return np.array(self.history.test_acc)
+
+    @property
+    def train_acc(self) -> np.ndarray:
+        return np.array(self.history.train_acc)
+
+    @property
+    def epoch_loss(self) -> np.ndarray:
+        return np.array(self.history.epoch_loss)
+
+    @property
+    def chance(self) -> float:
+        y = self.data.y_test
+        return float(np.bincount(y).max() / len(y))
+
+
+def run(
+    sizes: Sequence[int] | None = None,
+    *,
+    seed: int | Sequence[int] | np.random.SeedSequence,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    dataset: str | datasets.Split = "digits",
+    data_seed: int = 0,
+    activation: Any = "relu",
+    weight_init: Any = "he_normal",
+    bias_init: Any = "zeros",
+    dtype: type | np.dtype = np.float64,
+    momentum: float = 0.0,
+    loss: str | losses.Loss = "softmax_cross_entropy",
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    shuffle_seed: int | Sequence[int] | np.random.SeedSequence | None = None,
+    build: Callable[[datasets.Split, np.random.Generator], MLP] | None = None,
+    step_hook: Callable[[np.random.Generator], StepHook] | None = None,
+    on_epoch: Callable[[int, MLP], None] | None = None,
+    track_layer_norms: bool = False,
+) -> Run:
+    """Build an :class:`~initlab.network.MLP`, train it on a dataset, return the :class:`Run`.
+
+    The one way the book runs a training: every chapter's comparison (zero versus random,
+    Xavier versus He, LSUV, clipping, ...) is this function with other arguments.
+
+    Randomness, in this order: the data split from ``default_rng(data_seed)``
+    (``datasets.load(dataset, ...)``; or pass a ready :class:`~initlab.datasets.Split`); the
+    weights from ``rng = default_rng(seed)``, by ``MLP(sizes, rng, ...)`` or, for a model that
+    needs more than an initializer (e.g. LSUV's calibration on a batch of data), by
+    ``build(data, rng)`` (give ``sizes`` or ``build``, not both); then the epoch permutations
+    from the same ``rng``, unless ``shuffle_seed`` gives them their own generator. ``step_hook``
+    is a factory: ``step_hook(train_rng)`` makes the per-step hook of :func:`train` (e.g.
+    :func:`initlab.dropout.hook`), so its draws come from the training generator.
+    ``sizes``, ``activation``, ``weight_init``, ``bias_init``, ``dtype``: as for ``MLP``;
+    the rest as for :func:`train`. A diverged run is returned, not raised: check
+    ``run.diverged``.
+    """
+    data = dataset if isinstance(dataset, datasets.Split) else datasets.load(
+        dataset, np.random.default_rng(data_seed))
+    rng = np.random.default_rng(seed)
+    if (sizes is None) == (build is None):
+        raise ValueError(f"give `sizes` or `build`, exactly one: got sizes={sizes!r}, "
+                         f"build={build!r}")
+    model = build(data, rng) if build is not None else MLP(
+        sizes, rng, activation=activation, weight_init=weight_init, bias_init=bias_init,
+        dtype=dtype)
+    train_rng = rng if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+    hist = train(model, data.X_train, data.y_train, rng=train_rng, epochs=epochs,
+                 batch_size=batch_size, lr=lr, momentum=momentum, loss=loss,
+                 clip_norm=clip_norm, clip_value=clip_value, X_test=data.X_test,
+                 y_test=data.y_test, track_layer_norms=track_layer_norms, on_epoch=on_epoch,
+                 step_hook=None if step_hook is None else step_hook(train_rng), progress=False)
+    return Run(model, hist, data)
+
+
+def run_config(config: dict) -> Run:
+    """``run(**config)``: a picklable one-argument form for :func:`initlab.sweep.run`."""
+    return run(**config)
+
+
+def curves(runs: Sequence[Run], name: str = "test_acc") -> np.ndarray:
+    """``(n_runs, epochs + 1)``: curve ``name`` of every run that did not diverge, stacked.
+
+    A diverged run's curves stop early; count them with ``sum(r.diverged for r in runs)``
+    and report them as divergences, never as a curve.
+    """
+    kept = [getattr(r, name) for r in runs if not r.diverged]
+    if not kept:
+        raise ValueError(f"every one of the {len(runs)} runs diverged: no `{name}` curve")
+    return np.stack(kept)
