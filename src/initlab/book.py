@@ -51,7 +51,8 @@ from pathlib import Path
 from initlab import results
 
 SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "chapters")
-OPTIONAL_SOURCES = ("_static", "images", "src/initlab/experiments")  # experiments: for literalinclude
+# src/initlab/experiments: the pages show their functions (literalinclude)
+OPTIONAL_SOURCES = ("_static", "images", "src/initlab/experiments")
 KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 HEADLINE = re.compile(r"(<!-- headline-start -->\n)(.*?)(<!-- headline-end -->)", re.S)
 CITED_NOTEBOOK = re.compile(r"(?:\{glue(?::\w+)?\}`|\]\()([^`:()\s]+)\.ipynb")  # glue, link
