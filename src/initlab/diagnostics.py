@@ -69,21 +69,17 @@ def backprop_grads(model: MLP, dout: np.ndarray) -> list[np.ndarray]:
     """``[dL/dZ_0, ..., dL/dZ_{L-1}]`` after ``model.forward(X, keep=True)``, each ``(batch, n_l)``.
 
     Glorot and Bengio's back-propagated gradients: ``dZ_{L-1} = dout * phi_{L-1}'(Z_{L-1})``,
-    then ``dZ_{l-1} = (dZ_l @ W_l.T) * phi_{l-1}'(Z_{l-1})`` down to the first layer.
-    ``dout = dL/d(output)`` is ``(batch, n_out)``.
+    then ``dZ_{l-1} = (dZ_l @ W_l.T) * phi_{l-1}'(Z_{l-1})`` down to the first layer, i.e. the
+    ``dZ`` that :meth:`initlab.network.MLP.backward` computes on its way (copies, so they
+    survive the next pass). ``dout = dL/d(output)`` is ``(batch, n_out)``.
     """
     _check_model(model)
     if not model.A:
         raise RuntimeError("call model.forward(X, keep=True) before backprop_grads")
     if np.shape(dout) != model.A[-1].shape:
         raise ValueError(f"dout must have shape {model.A[-1].shape}, got {np.shape(dout)}")
-    dZ = dout * model.activations[-1].df(model.Z[-1], model.A[-1])
-    grads = [dZ]
-    for l in range(model.n_layers - 1, 0, -1):
-        dA = dZ @ model.weights[l].T                                        # (batch, n_{l-1})
-        dZ = dA * model.activations[l - 1].df(model.Z[l - 1], model.A[l])   # dA * phi'(Z)
-        grads.append(dZ)
-    return grads[::-1]
+    model.backward(np.asarray(dout))
+    return [dZ.copy() for dZ in model.dZ]
 
 
 def _loss_grad(model: MLP, out: np.ndarray, y: np.ndarray,

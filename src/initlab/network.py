@@ -85,6 +85,7 @@ class MLP:
             self.biases.append(np.ascontiguousarray(b_inits[l]((n_out,), rng, self.dtype)))
         self.Z: list[np.ndarray] = []  # pre-activations of the last forward(keep=True)
         self.A: list[np.ndarray] = []  # A[0] = X, A[l+1] = phi(Z[l])
+        self.dZ: list[np.ndarray] = []  # dL/dZ[l] of the last backward
         # When True, forward(keep=True) and backward write Z, A, phi', dA and the gradients
         # into the arrays of self._buffers(batch) instead of new ones: what they return (and
         # model.Z, model.A) is then overwritten by the next such call with the same batch size.
@@ -106,7 +107,7 @@ class MLP:
         new.__dict__.update(self.__dict__)
         new.weights = [W.copy() for W in self.weights]
         new.biases = [b.copy() for b in self.biases]
-        new.Z, new.A = [], []
+        new.Z, new.A, new.dZ = [], [], []
         new.reuse_buffers, new._buffer_cache = False, {}
         return new
 
@@ -176,7 +177,9 @@ class MLP:
         """Gradients ``[dW_0, db_0, dW_1, db_1, ...]`` given ``dout = dL/d(output)``.
 
         Uses the ``Z``/``A`` of the last ``forward(keep=True)``. With ``input_grad`` the
-        gradient with respect to ``X``, ``(batch, n_in)``, is appended at the end.
+        gradient with respect to ``X``, ``(batch, n_in)``, is appended at the end. The
+        back-propagated ``dL/dZ_l`` of every layer, ``(batch, n_{l+1})``, are left in
+        ``self.dZ`` (Glorot and Bengio's per-layer gradients; buffers under ``reuse_buffers``).
         """
         if not self.A:
             raise RuntimeError("call forward(X, keep=True) before backward")
@@ -188,7 +191,9 @@ class MLP:
                else dict.fromkeys(("dW", "db", "dA", "dphi"), [None] * n))  # None: allocate
         last = self.activations[-1]
         dZ = dout if last.name == "identity" else dout * last.df(self.Z[-1], self.A[-1])
+        self.dZ = [None] * n  # type: ignore[list-item]
         for l in range(n - 1, -1, -1):
+            self.dZ[l] = dZ
             grads[2 * l] = np.matmul(self.A[l].T, dZ, out=buf["dW"][l])  # dW = A_prev^T dZ
             grads[2 * l + 1] = dZ.sum(axis=0, out=buf["db"][l])          # db = sum_rows(dZ)
             if l > 0 or input_grad:
