@@ -72,7 +72,8 @@ def draw_gallery(*, fan_in: int, fan_out: int, n_bins: int, seed: int) -> dict:
     rng = np.random.default_rng(check_int(seed, "seed"))
     n = fan_in * fan_out
     out: dict = {"gallery_n_draws": n, "gallery_fan_in": fan_in, "gallery_fan_out": fan_out,
-                 "inits": {}, "settings": {"seed": seed}}
+                 "inits": {},
+                 "settings": {"seed": seed, "fan_in": fan_in, "fan_out": fan_out}}
     for key in GALLERY:
         w = draw(key, rng, fan_in, fan_out)                  # one running rng, GALLERY order
         law = closed_form(key, fan_in, fan_out)
@@ -148,14 +149,16 @@ def truncation_check(*, n_draws: int, seed: int) -> dict:
     fixed = initializers.get("variance_scaling", scale=1.0, mode="fan_in",
                              distribution="truncated_normal")((1, n_draws), rng).ravel()
     se_ratio_raw = math.sqrt((m4 - m2**2) / n_draws)          # SE of s^2, sigma^2 = m2
+    var_raw, var_fixed = float(raw.var()), float(fixed.var())   # target variance 1
     return {"trunc_n_draws": n_draws, "trunc_factor_theory": math.sqrt(m2),
             "trunc_factor_library_error": abs(math.sqrt(m2) - initializers.TRUNCATED_NORMAL_STD),
             "trunc_var_ratio_theory": m2,
-            "trunc_var_ratio_raw": float(raw.var()), "trunc_var_ratio_fixed": float(fixed.var()),
+            "trunc_var_ratio_raw": var_raw, "trunc_var_ratio_fixed": var_fixed,
             "trunc_se_ratio_raw": se_ratio_raw, "trunc_se_ratio_fixed": se_ratio_raw / m2,
             "trunc_max_abs_raw": float(np.abs(raw).max()),
             "trunc_max_abs_fixed": float(np.abs(fixed).max()),
-            "trunc_bound_fixed": TRUNCATION / math.sqrt(m2), "raw": raw, "fixed": fixed}
+            "trunc_bound_fixed": TRUNCATION / math.sqrt(m2),
+            "raw": raw, "fixed": fixed, "var_ratio": {"raw": var_raw, "fixed": var_fixed}}
 
 
 def pytorch_default(*, fan_in: int, fan_out: int, seed: int) -> dict:
@@ -216,6 +219,7 @@ def orthogonal_check(*, tall: tuple[int, int], conv: tuple[int, ...], seed: int)
     G = rng.standard_normal((rows, cols)) / math.sqrt(rows)
     K2 = K.reshape(-1, conv[-1])
     sv_orth, sv_gauss = (np.linalg.svd(M, compute_uv=False) for M in (Q_tall, G))
+    mp_edges = (1.0 - math.sqrt(cols / rows), 1.0 + math.sqrt(cols / rows))   # Marchenko-Pastur
     return {
         "orth_tall_dev": float(np.abs(Q_tall.T @ Q_tall - np.eye(cols)).max()),
         "orth_wide_dev": float(np.abs(Q_wide @ Q_wide.T - np.eye(cols)).max()),
@@ -224,7 +228,7 @@ def orthogonal_check(*, tall: tuple[int, int], conv: tuple[int, ...], seed: int)
         "orth_wrong_side_floor": 1.0 - cols / rows,
         "orth_sv_min": float(sv_orth.min()), "orth_sv_max": float(sv_orth.max()),
         "gauss_sv_min": float(sv_gauss.min()), "gauss_sv_max": float(sv_gauss.max()),
-        "mp_edge_low": 1.0 - math.sqrt(cols / rows), "mp_edge_high": 1.0 + math.sqrt(cols / rows),
+        "mp_edge_low": mp_edges[0], "mp_edge_high": mp_edges[1], "mp_edges": mp_edges,
         "sv_orthogonal": sv_orth, "sv_gaussian": sv_gauss, "tall": (rows, cols)}
 
 
@@ -252,11 +256,13 @@ def seeded_reuse(*, width: int, n_layers: int, seed: int) -> dict:
                             activation="relu", weight_init=w_init)
         pairs[label] = (model.weights[0], model.weights[-1])
     same, fresh, seeded, running = (pair_stats(*pairs[k]) for k in pairs)  # identical, max, corr
-    return {"reuse_bound": math.sqrt(6.0 / (2 * width)),
+    bound = math.sqrt(6.0 / (2 * width))                       # Glorot limit, fan_in = fan_out
+    return {"reuse_bound": bound,
             "reuse_same_rng_identical": same[0], "reuse_same_rng_max_diff": same[1],
             "reuse_same_rng_corr": same[2], "reuse_fresh_rng_identical": fresh[0],
             "reuse_fresh_rng_max_diff": fresh[1], "reuse_fresh_rng_corr": fresh[2],
             "reuse_seeded_object_identical": seeded[0], "reuse_seeded_object_max_diff": seeded[1],
             "reuse_seeded_object_corr": seeded[2], "reuse_running_identical": running[0],
             "reuse_running_max_diff": running[1], "reuse_running_corr": running[2],
-            "pairs": pairs, "settings": {"width": width, "seed": seed}}
+            "pairs": pairs, "max_diff": {"same_rng": same[1], "fresh_rng": fresh[1]},
+            "settings": {"width": width, "seed": seed, "bound": bound}}

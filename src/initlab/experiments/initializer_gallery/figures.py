@@ -69,8 +69,8 @@ def plot_gallery(gallery: dict, ncols: int = 6) -> Figure:
                             label="frequency of a value\n(log scale)"))
     leg.plot([], [], "k_", ms=12, mew=2, label="exact probability")
     leg.legend(loc="center", fontsize=8.5, frameon=False)
-    fan_in, fan_out = gallery["gallery_fan_in"], gallery["gallery_fan_out"]
-    fig.suptitle(f"{gallery['gallery_n_draws']:,} draws per initializer, one rng (seed "
+    fan_in, fan_out = gallery["settings"]["fan_in"], gallery["settings"]["fan_out"]
+    fig.suptitle(f"{fan_in * fan_out:,} draws per initializer, one rng (seed "
                  f"{gallery['settings']['seed']}): a ({fan_in}, {fan_out}) kernel, fan_in = "
                  f"{fan_in}, fan_out = {fan_out}", fontsize=11)
     fig.tight_layout()
@@ -84,12 +84,12 @@ def plot_conventions(trunc: dict, torch: dict, orth: dict, reuse: dict) -> Figur
     ax = axes[0, 0]
     edges = np.linspace(-2.6, 2.6, 105)
     ax.hist(trunc["raw"], edges, density=True, histtype="step", lw=1.5, color="C3",
-            label=f"TruncatedNormal(stddev=1): var {trunc['trunc_var_ratio_raw']:.3f}")
+            label=f"TruncatedNormal(stddev=1): var {trunc['var_ratio']['raw']:.3f}")
     ax.hist(trunc["fixed"], edges, density=True, histtype="step", lw=1.5, color="C0",
-            label=f"÷ 0.8796 (VarianceScaling): var {trunc['trunc_var_ratio_fixed']:.3f}")
+            label=f"÷ 0.8796 (VarianceScaling): var {trunc['var_ratio']['fixed']:.3f}")
     x = np.linspace(-2.6, 2.6, 400)
     ax.plot(x, np.exp(-x**2 / 2) / math.sqrt(2 * math.pi), "k:", label="N(0, 1), the target")
-    ax.set(title=f"(a) Truncated normal, target var 1, {trunc['trunc_n_draws']:,} draws",
+    ax.set(title=f"(a) Truncated normal, target var 1, {trunc['raw'].size:,} draws",
            xlabel="weight value", ylabel="density", ylim=(0, 0.62))
     ax.legend(fontsize=9, loc="upper right")
 
@@ -115,7 +115,7 @@ def plot_conventions(trunc: dict, torch: dict, orth: dict, reuse: dict) -> Figur
             label=f"Gaussian, Var(w) = 1/{orth['tall'][0]}")
     ax.hist(orth["sv_orthogonal"], sv_edges, color="C0", alpha=0.8,
             label=f"orthogonal: all {orth['tall'][1]} at 1")
-    for e in (orth["mp_edge_low"], orth["mp_edge_high"]):
+    for e in orth["mp_edges"]:
         ax.axvline(e, color="k", ls=":", lw=1)
     ax.plot([], [], "k:", label="Marchenko-Pastur edges 1 ∓ √(cols/rows)")
     ax.set_yscale("log")
@@ -124,11 +124,11 @@ def plot_conventions(trunc: dict, torch: dict, orth: dict, reuse: dict) -> Figur
     ax.legend(fontsize=9, loc="upper left")
 
     ax = axes[1, 1]
-    b, width = reuse["reuse_bound"], reuse["settings"]["width"]
-    for label, c, m, text, max_diff in (
-            ("same_rng", "C0", ".", "same Generator twice", reuse["reuse_same_rng_max_diff"]),
-            ("fresh_rng", "C3", "o", "re-created Generator", reuse["reuse_fresh_rng_max_diff"])):
+    b, width = reuse["settings"]["bound"], reuse["settings"]["width"]
+    for label, c, m, text in (("same_rng", "C0", ".", "same Generator twice"),
+                              ("fresh_rng", "C3", "o", "re-created Generator")):
         A, B = reuse["pairs"][label]
+        max_diff = reuse["max_diff"][label]
         ax.plot(A.ravel(), B.ravel(), m, color=c, ms=2 if m == "." else 3,
                 alpha=0.5, mfc=c if m == "." else "none",
                 label=f"{text}: max |A − B| = {max_diff:.3g}")
