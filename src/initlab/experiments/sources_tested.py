@@ -21,18 +21,25 @@ What: one experiment per claim, each returning the number that settles it.
     network weights". From all-zero weights, how far each parameter array actually moves.
 
 Why: a reader who trusts the sources on these points builds worse networks; each verdict is a
-measured number. Shapes: weights ``(n_in, n_out)``, rows of ``X`` are examples.
+measured number.
+
+Layout: each experiment takes its settings as keyword arguments (the notebook's settings cell)
+and returns one dict whose scalar entries, under literal keys, are the numbers the page
+records; its other entries are the data of the figure drawn by the ``plot_*`` function below it.
+
+Shapes: weights ``(n_in, n_out)``, rows of ``X`` are examples.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from initlab import datasets, diagnostics, initializers, losses, network, sweep, train
+from initlab import datasets, diagnostics, initializers, losses, network, plotting, sweep, train
 from initlab._checks import check_int
 
 POSITIVE = ("random_uniform", {"minval": 0.0, "maxval": 0.1})     # the sources' [0.0, 0.1]
@@ -41,178 +48,184 @@ SYMMETRIC = ("random_uniform", {"minval": -0.05, "maxval": 0.05})  # same varian
 UNIFORM_VAR = 0.1**2 / 12.0
 
 
-def _digits(seed: int) -> datasets.Split:
-    return datasets.load("digits", np.random.default_rng(seed))
+def uniform_init(label: str) -> object:
+    """The initializer of ``label``: ``"positive"`` (``U[0, 0.1]``) or ``"symmetric"``."""
+    name, kw = {"positive": POSITIVE, "symmetric": SYMMETRIC}[label]
+    return initializers.get(name, **kw)
 
 
 # ------------------------------------------------------------------------- (a) bias gradients
 
 
-def bias_gradients(seed: int, smoke: bool) -> dict:
-    """Per-layer ``||db_l||`` and ``||dW_l||`` at init, 20 hidden layers of width 64 (smoke 32).
+def bias_gradients(*, seed: int, width: int, n_hidden: int, batch_size: int) -> dict:
+    """Per-layer ``||db_l||`` and ``||dW_l||`` at init, ``n_hidden`` layers of ``width`` units.
 
-    Three nets on a batch of 256 digits (softmax cross-entropy): sigmoid with Glorot uniform,
-    tanh with Glorot's standard ``U(+-1/sqrt(n))``, tanh with Glorot uniform. Per net:
-    ``db``, ``dW`` ``(L,)`` arrays (output layer last), ``bias_ratio`` and ``weight_ratio``
-    (first hidden layer over last hidden layer) and ``log_gap`` =
-    ``|log10 bias_ratio - log10 weight_ratio|``. Also ``sigmoid_bound``: ``4^-(H-1)``, the
-    mean-field upper bound on the sigmoid ratio (``sigma' <= 1/4`` and
-    ``fan_out Var(w) <= 1`` for Glorot on square layers, so ``std(delta)`` shrinks by at
-    least 4 per layer).
+    Three nets on ``batch_size`` digits (softmax cross-entropy; split and weights from
+    ``seed``): sigmoid with Glorot uniform, tanh with Glorot's standard ``U(+-1/sqrt(n))``,
+    tanh with Glorot uniform. Per net: ``db``, ``dW`` ``(L,)`` (output layer last) and the
+    first-over-last-hidden-layer ratios, with ``log_gap = |log10 bias - log10 weight ratio|``.
+    ``bias_sigmoid_bound = 4^-(H-1)``: the mean-field upper bound on the sigmoid ratio
+    (``sigma' <= 1/4`` and ``fan_out Var(w) <= 1`` for Glorot on square layers, so
+    ``std(delta)`` shrinks by at least 4 per layer).
     """
-    split = _digits(check_int(seed, "seed"))
-    X, y = split.X_train[:256], split.y_train[:256]
-    width, n_hidden = (32, 20) if smoke else (64, 20)
+    split = datasets.load("digits", np.random.default_rng(check_int(seed, "seed")))
+    X, y = split.X_train[:batch_size], split.y_train[:batch_size]
     sizes = (X.shape[1],) + (width,) * n_hidden + (10,)
     nets = {"sigmoid_glorot": ("sigmoid", "glorot_uniform"),
             "tanh_standard": ("tanh", "glorot_standard"),
             "tanh_glorot": ("tanh", "glorot_uniform")}
-    out: dict = {"n_hidden": n_hidden, "width": width, "sigmoid_bound": 4.0 ** -(n_hidden - 1)}
+    out: dict = {"settings": {"n_hidden": n_hidden, "width": width, "n_rows": len(X)}}
     for name, (act, init) in nets.items():
         model = network.MLP(sizes, np.random.default_rng(seed), activation=act, weight_init=init)
         _, dout = losses.softmax_cross_entropy(model.forward(X), y)
-        grads = model.backward(dout)
+        grads = model.backward(dout)               # dW_l = A_{l-1}^T delta_l, db_l = sum delta_l
         dW = np.array([np.linalg.norm(g) for g in grads[0::2]])
         db = np.array([np.linalg.norm(g) for g in grads[1::2]])
         bias_ratio, weight_ratio = db[0] / db[-2], dW[0] / dW[-2]
         out[name] = {"dW": dW, "db": db, "bias_ratio": float(bias_ratio),
                      "weight_ratio": float(weight_ratio),
                      "log_gap": float(abs(math.log10(bias_ratio) - math.log10(weight_ratio)))}
-    return out
+    s, t, g = out["sigmoid_glorot"], out["tanh_standard"], out["tanh_glorot"]
+    return {**out, "bias_sigmoid_bound": 4.0 ** -(n_hidden - 1),
+            "sigmoid_glorot_bias_ratio": s["bias_ratio"],
+            "sigmoid_glorot_weight_ratio": s["weight_ratio"],
+            "sigmoid_glorot_log_gap": s["log_gap"],
+            "tanh_standard_bias_ratio": t["bias_ratio"],
+            "tanh_standard_weight_ratio": t["weight_ratio"], "tanh_standard_log_gap": t["log_gap"],
+            "tanh_glorot_bias_ratio": g["bias_ratio"],
+            "tanh_glorot_weight_ratio": g["weight_ratio"],
+            "tanh_glorot_log_gap": g["log_gap"]}
 
 
 # ---------------------------------------------------------------- (b) the "Xavier" range
 
 
-def standard_variance(seed: int, smoke: bool) -> dict:
-    """Activation variance per layer, 10 tanh layers of width 256 (smoke 128), all digits.
+def standard_variance(*, seed: int, width: int, n_layers: int) -> dict:
+    """Activation variance per layer, ``n_layers`` tanh layers of ``width`` units, all digits.
 
     ``standard``: ``U(+-1/sqrt(n))``, ``n Var(w) = 1/3``; ``normalized``: Glorot uniform,
-    ``n Var(w) = 1`` on square layers. ``factor_*`` is the geometric mean of
-    ``Var(A_l) / Var(A_{l-1})`` over hidden layers 2..10 (theory in tanh's linear regime: 1/3
-    and 1; tanh's contraction ``|tanh z| < |z|`` can only lower them). Also ``var_*`` ``(10,)``.
+    ``n Var(w) = 1`` on square layers. ``standard_factor``, ``normalized_factor``: geometric
+    mean of ``Var(A_l) / Var(A_{l-1})`` over hidden layers ``2..n_layers`` (theory in tanh's
+    linear regime: 1/3 and 1; tanh's contraction ``|tanh z| < |z|`` can only lower them).
+    ``var``: per init, the ``(n_layers,)`` variances.
     """
     seed = check_int(seed, "seed")
     X = datasets.digits()[0]
-    width = 128 if smoke else 256
-    sizes = (X.shape[1],) + (width,) * 10 + (10,)
-    out: dict = {"width": width, "layers": np.arange(1, 11)}
+    sizes = (X.shape[1],) + (width,) * n_layers + (10,)
+    var, factor = {}, {}
     for name, init in (("standard", "glorot_standard"), ("normalized", "glorot_uniform")):
         model = network.MLP(sizes, np.random.default_rng(seed), activation="tanh",
                             weight_init=init)
         model.forward(X)
-        var = np.array([float(A.var()) for A in model.A[1:-1]])
-        out[f"var_{name}"] = var
-        out[f"factor_{name}"] = float(np.exp(np.mean(np.log(var[1:] / var[:-1]))))
-    return out
+        var[name] = np.array([float(A.var()) for A in model.A[1:-1]])
+        factor[name] = float(np.exp(np.mean(np.log(var[name][1:] / var[name][:-1]))))
+    return {"layers": np.arange(1, n_layers + 1), "var": var, "standard_width": width,
+            "standard_factor": factor["standard"], "normalized_factor": factor["normalized"]}
 
 
 # ------------------------------------------------------------------ (c) U[0, 0.1] vs U(+-0.05)
 
 
-def positive_uniform_drift(seed: int, smoke: bool) -> dict:
-    """Mean pre-activation per layer, 5 hidden layers, widths 32/128/512, relu and sigmoid.
+def positive_uniform_drift(*, seed: int, widths: Sequence[int], n_hidden: int) -> dict:
+    """Mean pre-activation per layer, ``n_hidden`` layers of each width, relu and sigmoid.
 
-    Inputs: all standardized digits (mean 0 per pixel, so layer 1 has mean ~0 for any init).
+    Inputs: all standardized digits (mean 0 per pixel, so layer 1 has mean 0 for any init).
     From layer 2 on, ``E[z] = n * 0.05 * E[a]`` under ``U[0, 0.1]``. ``mean[act][init]`` is
-    ``(len(widths), 5)``. ``width_ratio_sigmoid``: layer-2 mean at width 512 over width 32
-    (theory 16: layer 1 does not depend on the width, so ``E[a_1]`` is the same);
-    ``relu_growth``: layer-5 over layer-2 mean of relu at width 512 (compounds with depth;
-    ``relu_growth_theory = (512 * 0.05)^3`` once ``E[relu(z)] ~ E[z]``).
+    ``(len(widths), n_hidden)``. ``drift_width_ratio_sigmoid``: layer-2 mean at the largest
+    width over the smallest (theory: their ratio, 16 for 512 / 32: layer 1 does not depend on
+    the width, so ``E[a_1]`` is the same); ``drift_relu_growth``: layer-5 over layer-2 mean of
+    relu at the largest width (compounds with depth: ``(n * 0.05)^3`` once
+    ``E[relu(z)] ~ E[z]``).
     """
     seed = check_int(seed, "seed")
     X = datasets.digits()[0]
-    widths = (32, 128, 512)
-    out: dict = {"widths": widths, "layers": np.arange(1, 6), "mean": {}}
+    mean: dict = {}
     for act in ("relu", "sigmoid"):
-        out["mean"][act] = {}
-        for label, (name, kw) in (("positive", POSITIVE), ("symmetric", SYMMETRIC)):
+        mean[act] = {}
+        for label in ("positive", "symmetric"):
             rows = []
             for n in widths:
-                model = network.MLP((X.shape[1],) + (n,) * 5 + (10,), np.random.default_rng(seed),
-                                    activation=act, weight_init=initializers.get(name, **kw))
+                model = network.MLP((X.shape[1],) + (n,) * n_hidden + (10,),
+                                    np.random.default_rng(seed), activation=act,
+                                    weight_init=uniform_init(label))
                 model.forward(X)
                 rows.append([float(Z.mean()) for Z in model.Z[:-1]])
-            out["mean"][act][label] = np.array(rows)
-    m = out["mean"]
-    pos_sigmoid = m["sigmoid"]["positive"]
-    out["width_ratio_sigmoid"] = float(pos_sigmoid[2, 1] / pos_sigmoid[0, 1])
-    out["relu_growth"] = float(m["relu"]["positive"][2, 4] / m["relu"]["positive"][2, 1])
-    # once the mean dominates the spread, E[relu(z)] ~ E[z]: a factor n * 0.05 per layer
-    out["relu_growth_theory"] = (widths[2] * 0.05) ** 3
-    out["sym_max_abs_mean"] = float(max(np.abs(m[a]["symmetric"]).max() for a in m))
-    out["pos_layer5_relu_512"] = float(m["relu"]["positive"][2, 4])
-    return out
+            mean[act][label] = np.array(rows)
+    sigmoid, relu = mean["sigmoid"]["positive"], mean["relu"]["positive"]
+    return {"widths": tuple(widths), "layers": np.arange(1, n_hidden + 1), "mean": mean,
+            "drift_width_ratio_sigmoid": float(sigmoid[-1, 1] / sigmoid[0, 1]),
+            "drift_relu_growth": float(relu[-1, 4] / relu[-1, 1]),
+            # once the mean dominates the spread, E[relu(z)] ~ E[z]: a factor n * 0.05 per layer
+            "drift_relu_growth_theory": (widths[-1] * 0.05) ** 3,
+            "drift_sym_max_abs_mean": float(max(np.abs(mean[a]["symmetric"]).max()
+                                                for a in mean)),
+            "drift_pos_layer5_relu_512": float(relu[-1, 4])}
 
 
-def _train_run(config: dict) -> dict:
-    """One run of :func:`positive_uniform_training` (top level for the sweep workers)."""
-    split = _digits(config["data_seed"])
-    rng = np.random.default_rng(config["seed"])
-    name, kw = POSITIVE if config["init"] == "positive" else SYMMETRIC
-    model = network.MLP((64, 256, 256, 10), rng, activation=config["act"],
-                        weight_init=initializers.get(name, **kw))
-    hist = train.train(model, split.X_train, split.y_train, rng=rng, epochs=config["epochs"],
-                       batch_size=32, lr=0.05, X_test=split.X_test, y_test=split.y_test,
-                       track_layer_norms=False, progress=False)
-    return {"test_acc": np.array(hist.test_acc), "diverged": hist.diverged}
+def positive_uniform_training(*, seed: int, sizes: Sequence[int], n_seeds: int, epochs: int,
+                              lr: float, batch_size: int, n_jobs: int = 1) -> dict:
+    """Test accuracy per epoch of relu and tanh nets, ``U[0, 0.1]`` versus ``U(-0.05, 0.05)``.
 
-
-def positive_uniform_training(seed: int, smoke: bool) -> dict:
-    """Test accuracy per epoch, ``(64, 256, 256, 10)`` relu and tanh nets, lr 0.05, batch 32.
-
-    ``U[0, 0.1]`` versus ``U(-0.05, 0.05)``; 2 seeds x 6 epochs (smoke) or 5 x 15 (full),
-    seeds shared between the two inits. ``acc[act][init]`` is ``(n_seeds, epochs + 1)``;
-    ``gap_<act>`` the mean final accuracy of symmetric minus positive.
+    ``train.run`` on the digits (split from ``seed``), run seeds ``sweep.seeds(seed, n_seeds)``
+    shared between the two inits. ``acc[act][init]``: ``(n_seeds, epochs + 1)`` curves;
+    ``pos_gap_<act>``: mean final accuracy of symmetric minus positive.
     """
     seed = check_int(seed, "seed")
-    n_seeds, epochs = (2, 6) if smoke else (5, 15)
-    configs = [{"act": a, "init": i, "seed": s, "data_seed": seed, "epochs": epochs}
-               for a in ("relu", "tanh") for i in ("positive", "symmetric")
-               for s in sweep.seeds(seed, n_seeds)]
-    runs = sweep.run(_train_run, configs, n_jobs=1, progress=False)
-    out: dict = {"epochs": np.arange(epochs + 1), "n_seeds": n_seeds, "acc": {},
-                 "n_diverged": sum(r["diverged"] for r in runs)}
-    for a in ("relu", "tanh"):
-        out["acc"][a] = {i: np.array([r["test_acc"] for c, r in zip(configs, runs, strict=True)
-                                      if c["act"] == a and c["init"] == i])
-                         for i in ("positive", "symmetric")}
-        final = {i: float(out["acc"][a][i][:, -1].mean()) for i in ("positive", "symmetric")}
-        out[f"final_{a}_positive"] = final["positive"]
-        out[f"final_{a}_symmetric"] = final["symmetric"]
-        out[f"gap_{a}"] = final["symmetric"] - final["positive"]
-    return out
+    settings = [(a, i) for a in ("relu", "tanh") for i in ("positive", "symmetric")]
+    configs = [{"sizes": tuple(sizes), "seed": s, "data_seed": seed, "epochs": epochs,
+                "batch_size": batch_size, "lr": lr, "activation": a,
+                "weight_init": uniform_init(i)}
+               for a, i in settings for s in sweep.seeds(seed, n_seeds)]
+    runs = sweep.run(train.run_config, configs, n_jobs=n_jobs, progress=False)
+    acc: dict = {"relu": {}, "tanh": {}}
+    for k, (a, i) in enumerate(settings):
+        acc[a][i] = train.curves(runs[k * n_seeds:(k + 1) * n_seeds], "test_acc")
+    final = {a: {i: float(acc[a][i][:, -1].mean()) for i in acc[a]} for a in acc}
+    return {"epochs": np.arange(epochs + 1), "acc": acc, "sizes": tuple(sizes),
+            "pos_n_seeds": n_seeds,
+            "pos_n_diverged": sum(r.diverged for r in runs),
+            "pos_final_relu_positive": final["relu"]["positive"],
+            "pos_final_relu_symmetric": final["relu"]["symmetric"],
+            "pos_gap_relu": final["relu"]["symmetric"] - final["relu"]["positive"],
+            "pos_final_tanh_positive": final["tanh"]["positive"],
+            "pos_final_tanh_symmetric": final["tanh"]["symmetric"],
+            "pos_gap_tanh": final["tanh"]["symmetric"] - final["tanh"]["positive"]}
 
 
 # ---------------------------------------------------------------- (d) zero init: what moves
 
 
-def zero_init_movement(seed: int, smoke: bool) -> dict:
+def zero_init_movement(*, seed: int, sizes: Sequence[int], epochs: int, lr: float,
+                       batch_size: int) -> dict:
     """``||theta_end - theta_0||`` per parameter array after training from all-zero weights.
 
-    ``(64, 32, 10)`` nets, zero weights and biases, tanh and sigmoid hidden layer, digits,
-    lr 0.1, batch 32, 5 (smoke) or 20 epochs. tanh(0) = 0 makes the hidden output 0, so
+    One hidden layer (``sizes``), zero weights and biases, tanh and sigmoid, ``train.run`` on
+    the digits (split and shuffles from ``seed``). tanh(0) = 0 makes the hidden output 0, so
     ``dW_2 = A_1^T delta = 0`` and ``dA_1 = delta W_2^T = 0``: only ``b_2`` can move.
     sigmoid(0) = 1/2 gives ``dW_2 != 0``, after which ``W_1`` moves too, but every hidden unit
     the same way (``n_distinct`` = 1). ``moved[act]`` maps ``W1, b1, W2, b2`` to the distance.
     """
-    split = _digits(check_int(seed, "seed"))
-    epochs = 5 if smoke else 20
-    out: dict = {"epochs": epochs, "moved": {}, "n_distinct": {}, "test_acc": {}}
+    seed = check_int(seed, "seed")
+    moved, n_distinct, test_acc = {}, {}, {}
     for act in ("tanh", "sigmoid"):
-        rng = np.random.default_rng(seed)
-        model = network.MLP((64, 32, 10), rng, activation=act, weight_init="zeros")
-        start = [p.copy() for p in model.parameters()]
-        hist = train.train(model, split.X_train, split.y_train, rng=rng, epochs=epochs,
-                           batch_size=32, lr=0.1, X_test=split.X_test, y_test=split.y_test,
-                           track_layer_norms=False, progress=False)
-        out["moved"][act] = {k: float(np.linalg.norm(p - p0)) for k, p, p0 in
-                             zip(("W1", "b1", "W2", "b2"), model.parameters(), start, strict=True)}
-        sim = diagnostics.hidden_unit_similarity(model.weights[0], model.biases[0])
-        out["n_distinct"][act] = int(sim["n_distinct"])
-        out["test_acc"][act] = float(hist.test_acc[-1])
-    out["chance"] = float(np.bincount(split.y_test).max() / len(split.y_test))
-    return out
+        run = train.run(sizes, seed=seed, data_seed=seed, epochs=epochs, batch_size=batch_size,
+                        lr=lr, activation=act, weight_init="zeros", bias_init="zeros")
+        # theta_0 = 0, so the distance moved is the norm of the final parameters
+        params = run.model.parameters()
+        moved[act] = {k: float(np.linalg.norm(p))
+                      for k, p in zip(("W1", "b1", "W2", "b2"), params, strict=True)}
+        sim = diagnostics.hidden_unit_similarity(run.model.weights[0], run.model.biases[0])
+        n_distinct[act] = int(sim["n_distinct"])
+        test_acc[act] = float(run.test_acc[-1])
+    t, s = moved["tanh"], moved["sigmoid"]
+    return {"settings": {"epochs": epochs}, "moved": moved, "zero_chance": run.chance,
+            "zero_tanh_moved_W1": t["W1"], "zero_tanh_moved_b1": t["b1"],
+            "zero_tanh_moved_W2": t["W2"], "zero_tanh_moved_b2": t["b2"],
+            "zero_sigmoid_moved_W1": s["W1"], "zero_sigmoid_moved_b1": s["b1"],
+            "zero_sigmoid_moved_W2": s["W2"], "zero_sigmoid_moved_b2": s["b2"],
+            "zero_tanh_n_distinct": n_distinct["tanh"], "zero_tanh_test_acc": test_acc["tanh"],
+            "zero_sigmoid_n_distinct": n_distinct["sigmoid"],
+            "zero_sigmoid_test_acc": test_acc["sigmoid"]}
 
 
 # ------------------------------------------------------------------------------ figures
@@ -223,14 +236,34 @@ def plot_bias_gradients(bg: dict) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     labels = {"sigmoid_glorot": "sigmoid, Glorot uniform",
               "tanh_standard": "tanh, standard U(±1/√n)", "tanh_glorot": "tanh, Glorot uniform"}
-    layers = np.arange(1, bg["n_hidden"] + 2)
+    setting = bg["settings"]
+    layers = np.arange(1, setting["n_hidden"] + 2)
     for k, (name, label) in enumerate(labels.items()):
         ax.semilogy(layers, bg[name]["db"], "-o", ms=3, color=f"C{k}", label=f"{label}: bias")
         ax.semilogy(layers, bg[name]["dW"], "--", color=f"C{k}", label=f"{label}: weights")
     ax.set(xlabel="layer (1 = first hidden, last = output)",
            ylabel="gradient norm at init (log)",
-           title=f"{bg['n_hidden']} hidden layers of width {bg['width']}, 256 digits")
+           title=f"{setting['n_hidden']} hidden layers of width {setting['width']}, "
+                 f"{setting['n_rows']} digits")
     ax.legend(fontsize=7, ncol=1, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_standard_variance(sv: dict) -> Figure:
+    """Activation variance per tanh layer (log y) for both inits, with the per-layer factor
+    that theory predicts in tanh's linear regime (1/3 and 1) drawn from layer 1."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    layers = sv["layers"]
+    for k, (name, label, factor) in enumerate((("standard", "standard U(±1/√n)", 1 / 3),
+                                                ("normalized", "Glorot normalized", 1.0))):
+        var = sv["var"][name]
+        ax.semilogy(layers, var, "-o", ms=4, color=f"C{k}", label=label)
+        ax.semilogy(layers, var[0] * factor ** (layers - 1.0), ":", color=f"C{k}",
+                    label=f"factor {factor:.3g} per layer (linear regime)")
+    ax.set(xlabel="hidden layer", ylabel="Var(activations) (log)",
+           title=f"tanh, width {sv['standard_width']}, all 1797 digits")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -249,13 +282,11 @@ def plot_positive_uniform(drift: dict, tr: dict) -> Figure:
     ax1.legend(fontsize=7)
     for k, a in enumerate(("relu", "tanh")):
         for init, ls in (("positive", "-"), ("symmetric", "--")):
-            acc = tr["acc"][a][init]
-            ax2.plot(tr["epochs"], acc.mean(axis=0), ls, color=f"C{k}",
-                     label=f"{a}, {'U[0, 0.1]' if init == 'positive' else 'U(±0.05)'}")
-            ax2.fill_between(tr["epochs"], acc.min(axis=0), acc.max(axis=0), color=f"C{k}",
-                             alpha=0.15)
+            label = f"{a}, {'U[0, 0.1]' if init == 'positive' else 'U(±0.05)'}"
+            plotting.curves_with_band(ax2, tr["epochs"], tr["acc"][a][init], label, f"C{k}")
+            ax2.lines[-1].set_linestyle(ls)
     ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
-            title=f"(64, 256, 256, 10), {tr['n_seeds']} seeds: mean, band = min..max")
+            title=f"{tr['sizes']}, {tr['pos_n_seeds']} seeds: mean, band = min..max")
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -276,7 +307,7 @@ def plot_zero_movement(zm: dict) -> Figure:
     ax.set_xticks(np.arange(4), ["$W_1$ (hidden)", "$b_1$ (hidden)", "$W_2$ (output)",
                                  "$b_2$ (output)"])
     ax.set(ylabel=r"$\|\theta_{end} - \theta_0\|$ (log)",
-           title=f"All-zero init, {zm['epochs']} epochs of SGD on the digits")
+           title=f"All-zero init, {zm['settings']['epochs']} epochs of SGD on the digits")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
