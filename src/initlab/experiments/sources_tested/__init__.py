@@ -25,7 +25,7 @@ measured number.
 
 Layout: each experiment takes its settings as keyword arguments (the notebook's settings cell)
 and returns one dict whose scalar entries, under literal keys, are the numbers the page
-records; its other entries are the data of the figure drawn by the ``plot_*`` function below it.
+records; its other entries are the data of the figure drawn by :mod:`.figures`.
 
 Shapes: weights ``(n_in, n_out)``, rows of ``X`` are examples.
 """
@@ -35,12 +35,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 
-from initlab import datasets, diagnostics, initializers, losses, network, plotting, sweep, train
+from initlab import datasets, diagnostics, initializers, losses, network, sweep, train
 from initlab._checks import check_int
+from initlab.experiments.sources_tested.figures import (
+    plot_bias_gradients,
+    plot_positive_uniform,
+    plot_standard_variance,
+    plot_zero_movement,
+)
+
+__all__ = ["bias_gradients", "plot_bias_gradients", "plot_positive_uniform",
+           "plot_standard_variance", "plot_zero_movement", "positive_uniform_drift",
+           "positive_uniform_training", "standard_variance", "uniform_init",
+           "zero_init_movement"]
 
 POSITIVE = ("random_uniform", {"minval": 0.0, "maxval": 0.1})     # the sources' [0.0, 0.1]
 SYMMETRIC = ("random_uniform", {"minval": -0.05, "maxval": 0.05})  # same variance, mean 0
@@ -119,7 +128,8 @@ def standard_variance(*, seed: int, width: int, n_layers: int) -> dict:
         model.forward(X)
         var[name] = np.array([float(A.var()) for A in model.A[1:-1]])
         factor[name] = float(np.exp(np.mean(np.log(var[name][1:] / var[name][:-1]))))
-    return {"layers": np.arange(1, n_layers + 1), "var": var, "standard_width": width,
+    return {"layers": np.arange(1, n_layers + 1), "var": var, "settings": {"width": width},
+            "standard_width": width,
             "standard_factor": factor["standard"], "normalized_factor": factor["normalized"]}
 
 
@@ -181,8 +191,8 @@ def positive_uniform_training(*, seed: int, sizes: Sequence[int], n_seeds: int, 
     for k, (a, i) in enumerate(settings):
         acc[a][i] = train.curves(runs[k * n_seeds:(k + 1) * n_seeds], "test_acc")
     final = {a: {i: float(acc[a][i][:, -1].mean()) for i in acc[a]} for a in acc}
-    return {"epochs": np.arange(epochs + 1), "acc": acc, "sizes": tuple(sizes),
-            "pos_n_seeds": n_seeds,
+    return {"epochs": np.arange(epochs + 1), "acc": acc,
+            "settings": {"sizes": tuple(sizes), "n_seeds": n_seeds}, "pos_n_seeds": n_seeds,
             "pos_n_diverged": sum(r.diverged for r in runs),
             "pos_final_relu_positive": final["relu"]["positive"],
             "pos_final_relu_symmetric": final["relu"]["symmetric"],
@@ -226,88 +236,3 @@ def zero_init_movement(*, seed: int, sizes: Sequence[int], epochs: int, lr: floa
             "zero_tanh_n_distinct": n_distinct["tanh"], "zero_tanh_test_acc": test_acc["tanh"],
             "zero_sigmoid_n_distinct": n_distinct["sigmoid"],
             "zero_sigmoid_test_acc": test_acc["sigmoid"]}
-
-
-# ------------------------------------------------------------------------------ figures
-
-
-def plot_bias_gradients(bg: dict) -> Figure:
-    """``||db_l||`` (solid) and ``||dW_l||`` (dashed) per layer, log y, one colour per net."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    labels = {"sigmoid_glorot": "sigmoid, Glorot uniform",
-              "tanh_standard": "tanh, standard U(±1/√n)", "tanh_glorot": "tanh, Glorot uniform"}
-    setting = bg["settings"]
-    layers = np.arange(1, setting["n_hidden"] + 2)
-    for k, (name, label) in enumerate(labels.items()):
-        ax.semilogy(layers, bg[name]["db"], "-o", ms=3, color=f"C{k}", label=f"{label}: bias")
-        ax.semilogy(layers, bg[name]["dW"], "--", color=f"C{k}", label=f"{label}: weights")
-    ax.set(xlabel="layer (1 = first hidden, last = output)",
-           ylabel="gradient norm at init (log)",
-           title=f"{setting['n_hidden']} hidden layers of width {setting['width']}, "
-                 f"{setting['n_rows']} digits")
-    ax.legend(fontsize=7, ncol=1, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def plot_standard_variance(sv: dict) -> Figure:
-    """Activation variance per tanh layer (log y) for both inits, with the per-layer factor
-    that theory predicts in tanh's linear regime (1/3 and 1) drawn from layer 1."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    layers = sv["layers"]
-    for k, (name, label, factor) in enumerate((("standard", "standard U(±1/√n)", 1 / 3),
-                                                ("normalized", "Glorot normalized", 1.0))):
-        var = sv["var"][name]
-        ax.semilogy(layers, var, "-o", ms=4, color=f"C{k}", label=label)
-        ax.semilogy(layers, var[0] * factor ** (layers - 1.0), ":", color=f"C{k}",
-                    label=f"factor {factor:.3g} per layer (linear regime)")
-    ax.set(xlabel="hidden layer", ylabel="Var(activations) (log)",
-           title=f"tanh, width {sv['standard_width']}, all 1797 digits")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_positive_uniform(drift: dict, tr: dict) -> Figure:
-    """Left: mean pre-activation per layer (symlog), by width; right: test accuracy curves."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
-    for k, n in enumerate(drift["widths"]):
-        ax1.plot(drift["layers"], drift["mean"]["relu"]["positive"][k], "-o", ms=3,
-                 color=f"C{k}", label=f"U[0, 0.1], width {n}")
-        ax1.plot(drift["layers"], drift["mean"]["relu"]["symmetric"][k], ":", color=f"C{k}",
-                 label=f"U(±0.05), width {n}")
-    ax1.set_yscale("symlog", linthresh=0.1)
-    ax1.set(xlabel="hidden layer", ylabel="mean pre-activation (symlog)",
-            title="ReLU, all 1797 digits: all-positive weights drift")
-    ax1.legend(fontsize=7)
-    for k, a in enumerate(("relu", "tanh")):
-        for init, ls in (("positive", "-"), ("symmetric", "--")):
-            label = f"{a}, {'U[0, 0.1]' if init == 'positive' else 'U(±0.05)'}"
-            plotting.curves_with_band(ax2, tr["epochs"], tr["acc"][a][init], label, f"C{k}")
-            ax2.lines[-1].set_linestyle(ls)
-    ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
-            title=f"{tr['sizes']}, {tr['pos_n_seeds']} seeds: mean, band = min..max")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_zero_movement(zm: dict) -> Figure:
-    """Bar chart of how far each parameter array moved from zero, per activation (log y)."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    keys = ("W1", "b1", "W2", "b2")
-    floor = 1e-6
-    for k, act in enumerate(("tanh", "sigmoid")):
-        vals = [max(zm["moved"][act][key], floor) for key in keys]
-        ax.bar(np.arange(4) + 0.2 * (2 * k - 1), vals, width=0.4, color=f"C{k}",
-               label=f"{act} hidden layer")
-    ax.axhline(floor, color="k", lw=0.8, ls=":")
-    ax.text(3.6, floor * 1.5, "exactly 0", fontsize=8, ha="right")
-    ax.set_yscale("log")
-    ax.set_xticks(np.arange(4), ["$W_1$ (hidden)", "$b_1$ (hidden)", "$W_2$ (output)",
-                                 "$b_2$ (output)"])
-    ax.set(ylabel=r"$\|\theta_{end} - \theta_0\|$ (log)",
-           title=f"All-zero init, {zm['settings']['epochs']} epochs of SGD on the digits")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
