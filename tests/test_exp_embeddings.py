@@ -8,17 +8,20 @@ eigendecomposition of the covariance, and the zero-table gradient against its cl
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # tests only: figures are never shown here
+from initlab import losses, train
+from initlab.experiments import embeddings as em
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from initlab import losses  # noqa: E402
-from initlab.experiments import embeddings as em  # noqa: E402
+TINY = {"n_tokens": 8, "n_topics": 2, "dim": 4, "hidden": 8, "hidden_bias": 0.01, "epochs": 2,
+        "n_seeds": 2, "lr": 0.1, "batch_size": 16, "seed": 1}
+PAGE = {"n_tokens": 40, "n_topics": 4, "dim": 16, "hidden": 32, "hidden_bias": 0.01,
+        "lr": 0.1, "batch_size": 32}
 
 
 def test_topic_task_definition() -> None:
@@ -99,7 +102,7 @@ def test_zero_table_gradient_is_the_label_count_formula() -> None:
 
 
 def test_symmetry_cases_exact() -> None:
-    base = {"seed": 2, "data_seed": 0, "epochs": 3, "embedding_init": em.ZERO_INIT}
+    base = {**PAGE, "seed": 2, "data_seed": 0, "epochs": 3, "embedding_init": em.ZERO_INIT}
     all_zero = em.train_run({**base, "zero_first_layer": True})
     assert np.all(all_zero["max_dist"] == 0.0) and np.all(all_zero["E"] == 0.0)
     no_bias = em.train_run({**base, "hidden_bias": 0.0})  # relu'(0) = 0 blocks every gradient
@@ -110,6 +113,18 @@ def test_symmetry_cases_exact() -> None:
     np.testing.assert_array_equal(again["E"], zero_table["E"])
 
 
+def test_train_run_is_the_library_loop_with_init_then_batches_from_one_rng() -> None:
+    config = {**PAGE, "seed": 4, "data_seed": 0, "epochs": 2, "embedding_init": em.KERAS_INIT}
+    out = em.train_run(config)
+    task = em.topic_task(np.random.default_rng(0))
+    rng = np.random.default_rng(4)
+    model = em.build_model(rng, em.KERAS_INIT)
+    hist = train.train(model, task["T_train"], task["y_train"], rng=rng, epochs=2,
+                       batch_size=32, lr=0.1, X_test=task["T_test"], y_test=task["y_test"],
+                       progress=False)
+    np.testing.assert_array_equal(out["test_acc"], hist.test_acc)
+    np.testing.assert_array_equal(out["E"], model.E)
+    assert out["knn"].shape == out["test_loss"].shape == (3,)
 def test_cooccurrence_vectors_find_planted_blocks() -> None:
     topic = np.arange(12) % 3
     pairs = np.array([(a, b) for a in range(12) for b in range(12) if topic[a] == topic[b]])
@@ -121,6 +136,47 @@ def test_cooccurrence_vectors_find_planted_blocks() -> None:
     assert em.max_pairwise_distance(V) < 1e-12
 
 
-def test_first_epoch_reaching() -> None:
-    curves = np.array([[0.1, 0.5, 0.95, 0.99], [0.1, 0.2, 0.3, 0.4]])
-    assert em.first_epoch_reaching(curves, 0.9).tolist() == [2, 4]
+def test_reach_is_first_reach_with_censored_runs_left_out_of_the_mean() -> None:
+    curves = np.array([[0.1, 0.5, 0.95, 0.99], [0.1, 0.2, 0.3, 0.4], [0.1, 0.9, 0.9, 0.9]])
+    assert em.reach(curves, 0.9) == (1.5, 2)  # epochs 2 and 1; the second run never: censored
+    assert em.reach(curves[1:2], 0.9) == (3.0, 0)  # none reached: the budget, 3 epochs
+
+
+@pytest.fixture(scope="module")
+def tiny() -> dict:
+    return {"org": em.organisation(table_init=em.KERAS_INIT, level=0.9, **TINY),
+            "sym": em.symmetry(level=0.9, **TINY),
+            "bias": em.bias_table(biases=(0.0, 0.01, 0.1), level=0.9, **TINY),
+            "scale": em.scale_sweep(scales=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0), level=0.9,
+                                    **TINY),
+            "cooc": em.cooccurrence_baseline(n_tokens=8, n_topics=2, dim=4, seed=1)}
+
+
+def test_experiments_record_the_reference_keys(tiny) -> None:
+    recorded = {}
+    for out in tiny.values():
+        recorded.update({k: v for k, v in out.items() if isinstance(v, int | float)})
+    ref = json.loads((Path(__file__).parents[1] / "data" / "reference"
+                      / "09_embeddings.json").read_text())
+    expected = set(ref["claims"]) | set(ref["snapshots"]["full"])
+    new = {k for k in recorded if "_n_reached_" in k}  # runs that reached the level
+    assert len(new) == 17 and set(recorded) - new == expected
+    assert recorded["sym_all_zero_max_dist"] == 0.0 and recorded["bias_0_zero_table_max_dist"] == 0
+    assert recorded["epochs"] == 2 and recorded["n_seeds"] == 2
+    assert 0 <= recorded["scale_10_n_reached_acc90"] <= 2
+    frame = em.scale_frame(tiny["scale"])
+    assert frame.shape == (7, 8) and frame.index.name == "std"
+    assert em.bias_frame(tiny["bias"]).shape == (6, 5)
+
+
+def test_figures(tiny) -> None:
+    chance = tiny["org"]["knn_chance"]
+    fig = em.plot_symmetry(tiny["sym"], chance)
+    ax, bx = fig.axes
+    assert bx.get_yscale() == "log" and ax.get_ylabel().startswith("kNN agreement")
+    assert len(ax.get_lines()) == 3 + 1  # three cases and the chance line
+    fig = em.plot_scales(tiny["scale"], chance)
+    assert all(a.get_xscale() == "log" for a in fig.axes)
+    assert len(fig.axes[0].get_lines()) == 7 + 1  # one band per std and ln(n_topics)
+    fig = em.plot_pca(tiny["org"], tiny["sym"], tiny["scale"])
+    assert len(fig.axes) == 4 and "N(0, 10²)" in fig.axes[3].get_title()
