@@ -62,7 +62,8 @@ def test_shared_generator_entangles_shuffle_with_architecture() -> None:
     assert sr.shuffle_order_entangled(0, widths=(32, 32))["order_shared_changes"] is False
     both = sr.seeding_shortcuts(seed=0, n_runs=4, widths=(32, 33), activation="relu",
                                 weight_init="he_normal")
-    assert both == {**sr.stream_reuse(0, 4), **out}
+    scalars = {k: v for k, v in both.items() if k != "reuse"}
+    assert scalars == {**sr.stream_reuse(0, 4), **out}
     table = sr.reuse_table(both)
     assert table.to_numpy().tolist() == [[3, 4], [0, 0]]
 

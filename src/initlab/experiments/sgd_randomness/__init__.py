@@ -146,12 +146,14 @@ def shuffle_order_entangled(seed: int, *, widths: tuple[int, ...] = (32, 33),
 
 
 def seeding_shortcuts(*, seed: int, n_runs: int, widths: tuple[int, ...],
-                      activation: Any, weight_init: Any) -> dict[str, int | bool]:
+                      activation: Any, weight_init: Any) -> dict:
     """Both shortcuts measured: :func:`stream_reuse` over ``n_runs`` runs, and
-    :func:`shuffle_order_entangled` over the hidden ``widths``."""
-    return {**stream_reuse(seed, n_runs),
-            **shuffle_order_entangled(seed, widths=widths, activation=activation,
-                                      weight_init=weight_init)}
+    :func:`shuffle_order_entangled` over the hidden ``widths``. Table data: ``reuse``
+    ``(2, 2)``, rows naive and spawn, columns within and across experiments."""
+    reuse = stream_reuse(seed, n_runs)
+    return {**reuse, **shuffle_order_entangled(seed, widths=widths, activation=activation,
+                                               weight_init=weight_init),
+            "reuse": np.array(list(reuse.values())).reshape(2, 2)}  # rows: naive, spawn
 
 
 # ----------------------------------------------------------------------------- one run
@@ -297,7 +299,8 @@ def twin_runs(*, seed: int, width: int, activation: Any, weight_init: Any, lr: f
     parameters and every epoch's accuracy and loss equal bit for bit); ``twin_nudge_size``
     (largest change of the nudge, the ``ulp`` distance at epoch 0) and how much it grew,
     ``twin_ulp_growth``; ``twin_theta_max_abs``, the reference's largest ``|theta|``.
-    Figure data: ``max_abs[twin]`` ``(epochs + 1,)`` per epoch (index 0 = at init).
+    Figure data: ``max_abs[twin]`` ``(epochs + 1,)`` per epoch (index 0 = at init) and the
+    reference's final ``theta_ref`` ``(n_params,)``.
     """
     s = streams(seed, 2)
     data = datasets.load("digits", np.random.default_rng(s.data))
@@ -326,4 +329,4 @@ def twin_runs(*, seed: int, width: int, activation: Any, weight_init: Any, lr: f
             "twin_identical": identical, "twin_nudge_size": nudge,
             "twin_ulp_growth": float(max_abs["ulp"][-1]) / nudge,
             "twin_theta_max_abs": float(np.abs(ref_thetas[-1]).max()),
-            "max_abs": max_abs, "epoch": np.arange(epochs + 1)}
+            "max_abs": max_abs, "theta_ref": ref_thetas[-1], "epoch": np.arange(epochs + 1)}

@@ -43,12 +43,10 @@ def stream_table(s: Any) -> pd.DataFrame:
 
 def reuse_table(shortcuts: dict) -> pd.DataFrame:
     """Streams used twice, per seeding scheme, from :func:`seeding_shortcuts`'s result."""
-    return pd.DataFrame(
-        {"streams used twice within one experiment":
-             [shortcuts["streams_naive_within"], shortcuts["streams_spawn_within"]],
-         "streams shared with the experiment seeded seed + 1":
-             [shortcuts["streams_naive_across"], shortcuts["streams_spawn_across"]]},
-        index=["seed + i arithmetic", "SeedSequence.spawn"])
+    within, across = shortcuts["reuse"].T      # rows: seed + i arithmetic, spawn
+    return pd.DataFrame({"streams used twice within one experiment": within,
+                         "streams shared with the experiment seeded seed + 1": across},
+                        index=["seed + i arithmetic", "SeedSequence.spawn"])
 
 
 def plot_spread(grid: dict) -> Figure:
@@ -129,7 +127,7 @@ def plot_twins(twins: dict) -> Figure:
         keep = y > 0
         ax.semilogy(ep[keep], y[keep], "o-", ms=3, color=color, label=label)
     same = float(twins["max_abs"]["same"].max())
-    ax.axhline(twins["twin_theta_max_abs"], color="0.4", ls=":",
+    ax.axhline(np.abs(twins["theta_ref"]).max(), color="0.4", ls=":",
                label="largest |weight| of the run")
     ax.axhline(np.finfo(float).eps, color="0.6", ls="--", label="float64 machine epsilon")
     ax.set(title=f"Distance from the reference run (same seeds again: exactly {same:g} "
