@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # tests only: figures are never shown here
+from initlab import diagnostics, losses, network, sweep, train
+from initlab.experiments import zero_vs_random as zvr
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+WIDTH = 64
 
-from initlab import losses  # noqa: E402
-from initlab.experiments import zero_vs_random as zvr  # noqa: E402
+
+def _model(name: str, n_in: int, n_out: int, rng: np.random.Generator,
+           width: int = WIDTH) -> network.MLP:
+    w_init, b_init = zvr.scheme(name)
+    return network.MLP((n_in, width, n_out), rng, activation="tanh", weight_init=w_init,
+                       bias_init=b_init)
 
 
 def test_majority_fraction_is_best_constant_guess() -> None:
@@ -42,7 +47,6 @@ def test_scheme_draws_match_their_definitions() -> None:
     # U[0, 0.1]: mean 0.05, std 0.1 / sqrt(12); SE of the mean = std / sqrt(n); 5 SE
     assert U.mean() == pytest.approx(0.05, abs=5 * 0.1 / math.sqrt(12 * n))
     assert np.all(zvr.scheme("constant")[0](shape, rng) == zvr.CONSTANT)
-    assert zvr.make_model("one_unit", 5, 3, rng).weights[0].shape == (5, 1)
     with pytest.raises(ValueError, match="'ones'"):
         zvr.scheme("ones")
     with pytest.raises(ValueError, match="'mnist'"):
@@ -50,19 +54,29 @@ def test_scheme_draws_match_their_definitions() -> None:
 
 
 def test_zero_init_gradients_match_closed_forms() -> None:
-    g = zvr.zero_init_gradients(seed=1)
+    g = zvr.zero_init_gradients(seed=1, width=WIDTH, lr=0.1)
     data = zvr.load_data("digits", 1)
     p = np.bincount(data.y_train, minlength=10) / len(data.y_train)
     db2 = np.linalg.norm(0.1 - p)
-    assert g["db2_pred"] == pytest.approx(db2, rel=1e-12)
+    assert g["grad_db2_pred"] == pytest.approx(db2, rel=1e-12)
+    assert g["grad_db2_rel_err"] < 1e-12
     for act in ("tanh", "relu"):
-        np.testing.assert_array_equal(g[act]["step0"][:3], 0.0)
-        np.testing.assert_array_equal(g[act]["step1"][:3], 0.0)
-        assert g[act]["step0"][3] == pytest.approx(db2, rel=1e-12)
-    s0 = g["sigmoid"]["step0"]
+        np.testing.assert_array_equal(g["norms"][act][:, :3], 0.0)
+        assert g["norms"][act][0, 3] == pytest.approx(db2, rel=1e-12)
+    assert g["grad_tanh_step0_W_1"] == g["grad_relu_step1_W_2"] == 0.0
+    assert g["grad_relu_step0_b_2"] == g["norms"]["relu"][0, 3]
+    s0 = g["norms"]["sigmoid"][0]
     np.testing.assert_array_equal(s0[:2], 0.0)
-    assert s0[2] == pytest.approx(math.sqrt(zvr.WIDTH) / 2 * db2, rel=1e-12)
-    assert g["sigmoid"]["step1"][0] > 0 and g["sigmoid"]["n_distinct"] == 1
+    assert s0[2] == pytest.approx(math.sqrt(WIDTH) / 2 * db2, rel=1e-12)
+    assert g["grad_sigmoid_dW2_ratio"] == pytest.approx(1.0, rel=1e-12)
+    assert g["grad_sigmoid_step1_W_1"] > 0 and g["grad_sigmoid_n_distinct"] == 1
+    # every recorded key is written out in GRAD_KEYS, none made up elsewhere
+    named = {k for step0, step1, distinct in zvr.GRAD_KEYS.values()
+             for k in (*step0, *step1, distinct)}
+    scalars = {k for k, v in g.items() if not isinstance(v, dict)}
+    assert scalars == named | {"grad_db2_pred", "grad_db2_rel_err", "grad_sigmoid_dW2_ratio"}
+    table = zvr.gradient_table(g)
+    assert table.shape == (6, 4) and table.loc["sigmoid, at init", "||dW_2||"] == s0[2]
 
 
 def _fd_grad_w1(model, X, y, entries, h=1e-6) -> np.ndarray:
@@ -83,10 +97,10 @@ def test_finite_differences_zero_and_constant() -> None:
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((20, 6)), rng.integers(0, 3, 20)
     entries = [(0, 0), (2, 5), (5, 63)]
-    zero = zvr.make_model("zeros", 6, 3, rng)
+    zero = _model("zeros", 6, 3, rng)
     # exact zero analytically; FD of a flat direction is rounding noise only
     np.testing.assert_allclose(_fd_grad_w1(zero, X, y, entries), 0.0, atol=1e-9)
-    const = zvr.make_model("constant", 6, 3, rng)
+    const = _model("constant", 6, 3, rng)
     const.weights[1] += rng.standard_normal((1, 3)) * 0.1  # same outgoing row for every unit
     fd = _fd_grad_w1(const, X, y, [(1, 0), (1, 17), (1, 40)])
     assert abs(fd[0]) > 1e-4                        # the shared unit does get a gradient...
@@ -96,20 +110,61 @@ def test_finite_differences_zero_and_constant() -> None:
     np.testing.assert_allclose(dW1[1, [0, 17, 40]], fd, rtol=1e-5)
 
 
-def test_train_runs_zero_stuck_random_learns() -> None:
-    base = {"dataset": "spirals", "seed": 4, "data_seed": 0, "epochs": 3, "lr": 0.2}
+def test_train_run_zero_stuck_constant_one_unit_random_learns() -> None:
     data = zvr.load_data("spirals", 0)
     chance = zvr.majority_fraction(data.y_test)
-    zero = zvr._train_run({**base, "scheme": "zeros"})
-    assert zero["test_acc"].max() <= chance
-    np.testing.assert_array_equal(zero["max_grad"], 0.0)
-    assert zero["n_predicted"] == 1 and zero["n_distinct"] == 1
-    const = zvr._train_run({**base, "scheme": "constant"})
-    assert const["n_distinct"] == 1 and const["max_grad"][0] > 0
-    rand = zvr._train_run({**base, "scheme": "normal"})
-    assert rand["n_distinct"] == zvr.WIDTH
-    again = zvr._train_run({**base, "scheme": "normal"})
-    np.testing.assert_array_equal(rand["test_acc"], again["test_acc"])
+
+    def run(name: str) -> train.Run:
+        w_init, b_init = zvr.scheme(name)
+        return train.run((2, WIDTH, 3), seed=4, dataset=data, activation="tanh",
+                         weight_init=w_init, bias_init=b_init, epochs=3, lr=0.2,
+                         batch_size=32, track_layer_norms=True)
+
+    def distinct(r: train.Run) -> int:
+        return diagnostics.hidden_unit_similarity(r.model.weights[0],
+                                                  r.model.biases[0])["n_distinct"]
+
+    zero = run("zeros")
+    assert zero.test_acc.max() <= chance
+    np.testing.assert_array_equal(zero.history.layer_grad_norms, 0.0)
+    assert np.unique(zero.model.predict(data.X_test)).size == 1 and distinct(zero) == 1
+    const = run("constant")
+    assert distinct(const) == 1 and np.max(const.history.layer_grad_norms, axis=0)[0] > 0
+    rand = run("normal")
+    assert distinct(rand) == WIDTH
+    np.testing.assert_array_equal(rand.test_acc, run("normal").test_acc)
+
+
+def test_compare_schemes_on_spirals() -> None:
+    kw = {"dataset": "spirals", "seed": 0, "n_seeds": 2, "epochs": 3, "lr": 0.2, "width": 16,
+          "activation": "tanh", "batch_size": 32}
+    schemes = ("zeros", "constant", "normal", "uniform", "normal_bias", "one_unit")
+    c = zvr.compare_schemes(**kw, schemes=schemes)
+    curves = c["curves"]
+    assert set(c) == set(zvr.SUMMARY_KEYS["spirals"]) | {"curves"}
+    assert curves["test_acc"]["zeros"].shape == (2, 4)
+    assert c["spirals_zeros_n_predicted"] == 1 and c["spirals_zeros_max_grad_W1"] == 0.0
+    assert c["spirals_zeros_excess_max"] <= 0 and c["spirals_n_diverged"] == 0
+    assert c["spirals_normal_n_distinct"] == 16 and c["spirals_constant_n_distinct"] == 1
+    assert c["spirals_chance"] == zvr.majority_fraction(zvr.load_data("spirals", 0).y_test)
+    # run i of every scheme uses seed sweep.seeds(0, 2)[i], here checked for 'normal', seed 1
+    w_init, b_init = zvr.scheme("normal")
+    again = train.run((2, 16, 3), seed=sweep.seeds(0, 2)[1], dataset=zvr.load_data("spirals", 0),
+                      activation="tanh", weight_init=w_init, bias_init=b_init, epochs=3,
+                      lr=0.2, batch_size=32)
+    np.testing.assert_array_equal(curves["test_acc"]["normal"][1], again.test_acc)
+    # two worker processes give the same numbers
+    assert zvr.compare_schemes(**kw, schemes=schemes, n_jobs=2)["spirals_normal_final_mean"] \
+        == c["spirals_normal_final_mean"]
+    fig = zvr.plot_training([c])
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "test accuracy"
+    assert len(ax.lines) == len(schemes) + 1      # one mean per scheme, the chance line
+    plt.close(fig)
+    fig = zvr.plot_final([c, c])
+    assert len(fig.axes) == 2 and fig.axes[0].get_xlabel() == "final test accuracy"
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][0] == "all zeros"
+    plt.close(fig)
 
 
 def test_summary_arithmetic() -> None:
@@ -136,20 +191,18 @@ def test_imbalanced_digits_and_trace() -> None:
     assert counts[9] > 170 and counts[0] == pytest.approx(counts[9] / 8, rel=0.06)
     with pytest.raises(ValueError, match="ratio"):
         zvr.imbalanced_digits(np.random.default_rng(0), ratio=1.5)
-    t = zvr.zero_init_trace(seed=2, smoke=True)
+    t = zvr.zero_init_trace(seed=2, width=WIDTH, activation="tanh", epochs=10, lr=0.1,
+                            batch_size=32)
     np.testing.assert_array_equal(t["grad_norms"][:, :3], 0.0)
-    assert list(t["predicted"]) == [9] and t["test_acc"][-1] == t["chance"]
-    assert t["prior_max_err"] < 0.03
+    assert t["trace_max_grad_frozen"] == 0.0
+    assert t["trace_predicted"] == 9 and t["trace_n_predicted"] == 1
+    assert t["trace_final_acc"] == t["trace_chance"] and t["trace_excess"] == 0.0
+    assert t["trace_prior_max_err"] < 0.03
     assert np.all(np.diff(t["grad_norms"][:, 3]) < 0)   # b_2 approaches its minimiser
-
-
-def test_plots_return_figures() -> None:
-    rng = np.random.default_rng(0)
-    curves = {"dataset": "digits", "epochs": np.arange(3), "n_seeds": 2, "chance": 0.1,
-              "test_acc": {n: rng.uniform(0, 1, (2, 3)) for n in zvr.SCHEMES}}
-    curves["final"] = {n: a[:, -1] for n, a in curves["test_acc"].items()}
-    figs = [zvr.plot_training([curves]), zvr.plot_final([curves, curves]),
-            zvr.plot_zero_trace(zvr.zero_init_trace(0, smoke=True))]
-    for fig in figs:
-        assert isinstance(fig, matplotlib.figure.Figure)
-        plt.close(fig)
+    assert t["trace_p_train_max"] == pytest.approx(8 * t["trace_p_train_min"], rel=0.1)
+    fig = zvr.plot_zero_trace(t)
+    ax, bx = fig.axes
+    assert ax.get_yscale() == "symlog" and ax.get_xlabel() == "epoch"
+    assert bx.get_xlabel() == "class frequency in train set"
+    assert len(bx.texts) == 10                  # one label per digit class
+    plt.close(fig)
