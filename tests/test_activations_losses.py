@@ -43,6 +43,7 @@ REFERENCE = {
     "elu": lambda z: np.where(z > 0, z, np.exp(z) - 1),
     "selu": lambda z: SELU_LAMBDA * np.where(z > 0, z, SELU_ALPHA * (np.exp(z) - 1)),
     "sine": lambda z: np.sin(z),
+    "erf": lambda z: np.array([math.erf(v) for v in np.ravel(z)]).reshape(np.shape(z)),
 }
 
 
@@ -56,6 +57,7 @@ DERIVATIVE = {  # closed forms, elementwise, away from 0
     "elu": lambda z: np.where(z > 0, 1.0, np.exp(z)),
     "selu": lambda z: SELU_LAMBDA * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(z)),
     "sine": lambda z: np.cos(z),
+    "erf": lambda z: 2 / math.sqrt(math.pi) * np.exp(-z * z),
 }
 
 
@@ -86,6 +88,27 @@ def test_activation_derivative_by_finite_differences(name):
     assert rel_err(analytic, numeric) < 1e-6
     # elementwise against the closed form (1 - tanh^2 loses ~1e-12 relative when saturated)
     np.testing.assert_allclose(analytic, DERIVATIVE[name](z), rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_second_derivative_by_finite_differences(name):
+    # central differences of the closed-form first derivative written above (not act.df)
+    z = _grid()
+    act = activations.get(name)
+    numeric = (DERIVATIVE[name](z + H) - DERIVATIVE[name](z - H)) / (2 * H)
+    analytic = act.d2f(z, act.f(z))
+    assert analytic.shape == z.shape
+    assert rel_err(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_homogeneous_flag_means_positive_homogeneity(name):
+    # phi(a z) = a phi(z) for every a > 0: the property the theory's closed forms rely on
+    z, act = _grid(), activations.get(name)
+    holds = all(np.allclose(act.f(a * z), a * act.f(z), rtol=1e-12, atol=0)
+                for a in (0.3, 2.0, 7.5))
+    assert act.homogeneous == holds
+    assert activations.get("leaky_relu", alpha=0.2).homogeneous
 
 
 @pytest.mark.parametrize(("name", "params", "ref"), [

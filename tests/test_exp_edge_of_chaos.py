@@ -1,10 +1,13 @@
-"""Chapter 12 experiments: exact input construction, and simulations against closed forms."""
+"""Chapter 12 experiments: exact input construction, simulations against closed forms, and the
+mean-field correlation trajectories against independent adaptive quadrature."""
 
 import math
 
 import numpy as np
 import pytest
+from scipy import integrate, optimize
 
+from initlab import theory
 from initlab.experiments import edge_of_chaos as eoc
 
 
@@ -33,15 +36,62 @@ def test_bad_correlation_is_rejected():
         eoc.correlated_inputs((1.5,), 1.0, 10, np.random.default_rng(0))
 
 
-def test_relu_correlation_map_matches_arccos_closed_form():
-    # Cho & Saul (2009) arc-cosine kernel of degree 1, normalised:
-    # c' = (sqrt(1 - c^2) + (pi - acos c) c) / pi
+def test_relu_correlation_trajectory_matches_2d_quadrature():
+    # An independent map, not the arc-cosine formula the theory uses: ReLU at He's sigma_w2 = 2
+    # without bias is scale-free, so take q = 1 and c' = E[relu(u1) relu(u2)] / E[relu(u)^2]
+    # with the numerator by adaptive 2-D quadrature (scipy dblquad) of u1 u2 times the
+    # bivariate normal density on the positive quadrant, the denominator by 1-D quad.
+    # dblquad's own error estimate is < 1e-11 per step and the map's slope is <= 1, so ten
+    # iterated steps agree to 1e-9.
+    def step(c: float) -> tuple[float, float]:
+        s2 = 1 - c * c
+
+        def integrand(u2: float, u1: float) -> float:   # u1 u2 times the bivariate density
+            quad_form = (u1 * u1 - 2 * c * u1 * u2 + u2 * u2) / (2 * s2)
+            return u1 * u2 * math.exp(-quad_form) / (2 * math.pi * math.sqrt(s2))
+
+        num, err = integrate.dblquad(integrand, 0, 12, 0, 12, epsabs=1e-13, epsrel=1e-11)
+        den = integrate.quad(lambda u: u * u * math.exp(-u * u / 2) / math.sqrt(2 * math.pi),
+                             0, 12, epsabs=1e-14)[0]
+        return num / den, err
+
     c, expected = 0.2, [0.2]
     for _ in range(10):
-        c = (math.sqrt(1 - c * c) + (math.pi - math.acos(c)) * c) / math.pi
+        c, err = step(c)
+        assert err < 1e-11
         expected.append(c)
-    np.testing.assert_allclose(eoc.theory_correlations(0.2, 10, 2.0, 0.0, "relu"), expected,
-                               atol=1e-10)
+    got = theory.correlation_trajectory(0.2, 10, 2.0, 0.0, "relu")
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    assert got[-1] > 0.85     # c* = 1: the trajectory has moved a long way from c_0 = 0.2
+
+
+def test_tanh_correlation_trajectory_matches_2d_quadrature():
+    # Chaotic tanh (sigma_w2 = 2.5, sigma_b2 = 0.1): q* by scipy quad + brentq on the length
+    # map, then c' = (sigma_w2 E[tanh(u1) tanh(u2)] + sigma_b2) / q* with the expectation by
+    # dblquad over independent standard normals z1, z2 on [-9, 9]^2 (tails < 1e-18).
+    # Theory's 150 x 150 Gauss-Hermite rule is good to ~1e-10 at q ~ 1; 1e-9 over six steps.
+    sw2, sb2 = 2.5, 0.1
+
+    def second_moment(q: float) -> float:
+        return integrate.quad(lambda z: math.tanh(math.sqrt(q) * z) ** 2 * math.exp(-z * z / 2)
+                              / math.sqrt(2 * math.pi), -12, 12, epsabs=1e-14, epsrel=1e-13)[0]
+
+    q_star = optimize.brentq(lambda q: sw2 * second_moment(q) + sb2 - q, 1e-3, sw2 + sb2,
+                             xtol=1e-15, rtol=1e-14)
+    assert theory.fixed_point_q(sw2, sb2, "tanh") == pytest.approx(q_star, rel=1e-12)
+    r = math.sqrt(q_star)
+    c, expected = 0.2, [0.2]
+    for _ in range(6):
+        s = math.sqrt(1 - c * c)
+        num, err = integrate.dblquad(
+            lambda z2, z1, c=c, s=s: math.tanh(r * z1) * math.tanh(r * (c * z1 + s * z2))
+            * math.exp(-(z1 * z1 + z2 * z2) / 2) / (2 * math.pi),
+            -9, 9, -9, 9, epsabs=1e-12, epsrel=1e-11)
+        assert err < 1e-10
+        c = (sw2 * num + sb2) / q_star
+        expected.append(c)
+    got = theory.correlation_trajectory(0.2, 6, sw2, sb2, "tanh")
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
 
 
 def test_linear_net_preserves_correlation_up_to_finite_width_noise():

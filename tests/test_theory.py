@@ -1,9 +1,10 @@
-"""Tests of initlab.theory against independent references.
+"""Tests of initlab.theory's variance propagation, small-signal factors and argument checks.
 
-References used: closed forms (ReLU moments, Williams' erf kernel, the arc-cosine kernel),
-seeded Monte Carlo with 5-standard-error tolerances computed from the sample, finite
-differences of the maps (for the slopes chi_q, chi_c), brute-force iteration of the maps,
-and seeded plain-numpy simulations of deep nets written here (not initlab.network).
+References used: closed forms (ReLU moments), seeded Monte Carlo with 5-standard-error
+tolerances computed from the sample, adaptive quadrature (scipy.integrate.quad) for the
+small-signal limits, and seeded plain-numpy simulations of deep nets written here (not
+initlab.network). The mean field, random-matrix and deep-linear predictions are tested in
+tests/test_theory_mean_field.py, test_theory_random_matrices.py, test_theory_deep_linear.py.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import erf
+from scipy import integrate
 
+from initlab import activations
 from initlab import theory as th
 
 # ---------------------------------------------------------------- variance propagation
@@ -74,6 +76,55 @@ def test_predicted_gradient_variance() -> None:
     np.testing.assert_allclose(got, [(10 * 0.1 / 2) * (20 * 0.2 / 2), 20 * 0.2 / 2, 1.0])
 
 
+def test_moment_factors_of_an_activation_object_match_monte_carlo() -> None:
+    # leaky relu with alpha = 0.3 passed as an Activation: E[phi(z)^2] / E[z^2] and
+    # E[phi'(z)^2] for z ~ N(0, 1.7^2), 5 SE (sample sd / sqrt(n))
+    leaky = activations.get("leaky_relu", alpha=0.3)
+    z = 1.7 * np.random.default_rng(11).standard_normal(400_000)
+    for samples, value in ((leaky.f(z) ** 2 / 1.7**2, th.activation_second_moment_factor(leaky)),
+                           (leaky.df(z, leaky.f(z)) ** 2,
+                            th.activation_derivative_moment_factor(leaky))):
+        se = samples.std(ddof=1) / math.sqrt(z.size)
+        assert abs(samples.mean() - value) <= 5 * se, (samples.mean(), value, se)
+    assert th.activation_second_moment_factor(leaky) == pytest.approx((1 + 0.09) / 2, rel=1e-15)
+    # the alpha argument applies to the name only; an Activation carries its own slope
+    assert th.backward_factor(10, 0.2, leaky, alpha=0.9) == pytest.approx(2 * 1.09 / 2)
+
+
+def _small_q_ratio(f, q: float) -> float:
+    """E[f(sqrt(q) z)] by adaptive quadrature over z ~ N(0, 1)."""
+    return integrate.quad(lambda z: f(math.sqrt(q) * z) * math.exp(-z * z / 2)
+                          / math.sqrt(2 * math.pi), -12, 12, epsabs=1e-16, epsrel=1e-12)[0]
+
+
+@pytest.mark.parametrize("name", ["tanh", "erf", "sigmoid", "relu", "identity"])
+def test_small_signal_factors_are_the_small_variance_limits(name: str) -> None:
+    # c = lim E[phi(sqrt(q) z)^2] / q and c' = lim E[phi'(sqrt(q) z)^2] as q -> 0, computed
+    # at q = 1e-8 by scipy quad (the limits are approached with an O(q) error)
+    act = activations.get(name)
+    phi = lambda u: float(act.f(np.array([u]))[0])                          # noqa: E731
+    dphi = lambda u: float(act.df(np.array([u]), np.array([phi(u)]))[0])    # noqa: E731
+    q = 1e-8
+    c, c_back = th.small_signal_factors(name)
+    assert c_back == pytest.approx(_small_q_ratio(lambda u: dphi(u) ** 2, q), rel=1e-6)
+    if c is None:  # sigmoid: E[phi^2] / q diverges as q -> 0 (phi(0) = 1/2)
+        assert name == "sigmoid" and _small_q_ratio(lambda u: phi(u) ** 2, q) / q > 1e6
+    else:
+        assert c == pytest.approx(_small_q_ratio(lambda u: phi(u) ** 2, q) / q, rel=1e-6)
+    assert th.small_signal_factors("sigmoid") == (None, 1 / 16)
+    assert th.small_signal_factors("erf") == (pytest.approx(4 / math.pi),) * 2  # erf'(0)^2
+
+
+def test_small_signal_rate() -> None:
+    assert th.small_signal_rate("relu", 2.0) == pytest.approx(0.0, abs=1e-15)
+    assert th.small_signal_rate("tanh", 4.0, backward=True) == pytest.approx(math.log(2.0))
+    assert th.small_signal_rate("leaky_relu", 3.0, alpha=0.5) == pytest.approx(
+        0.5 * math.log(3.0 * 1.25 / 2))
+    assert th.small_signal_rate("sigmoid", 16.0, backward=True) == pytest.approx(0.0, abs=1e-15)
+    with pytest.raises(ValueError, match="sigmoid"):
+        th.small_signal_rate("sigmoid", 1.0)
+
+
 def _forward_backward(activation: str, weight_var: float, width: int, batch: int,
                       n_layers: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Plain-numpy zero-bias MLP: per-layer mean(Z_l^2) forward and mean(dZ_l^2) backward.
@@ -129,228 +180,6 @@ def test_predicted_variance_matches_simulation(activation: str, scale: float) ->
         assert g_pred[0] == pytest.approx(1.2**9)
 
 
-# ---------------------------------------------------------------- quadrature
-
-
-def test_quadrature_against_closed_forms() -> None:
-    q = np.array([0.0, 0.1, 1.0, 3.0, 10.0])
-    relu_sq = th.gaussian_expectation(lambda u: np.maximum(u, 0.0) ** 2, q)
-    np.testing.assert_allclose(relu_sq, q / 2, rtol=1e-13, atol=1e-16)
-    np.testing.assert_allclose(th.length_map(q, 2.0, 0.1, "relu"), q + 0.1, rtol=1e-13)
-    np.testing.assert_allclose(th.length_map(q, 0.7, 0.2, "linear"), 0.7 * q + 0.2, rtol=1e-13)
-    # tanh'(0) = 1: E[tanh'(sqrt(q) z)^2] -> 1 as q -> 0 (1 - 2q + O(q^2))
-    d_tanh_sq = th.gaussian_expectation(lambda u: (1 - np.tanh(u) ** 2) ** 2, 1e-10)
-    assert d_tanh_sq == pytest.approx(1.0, abs=1e-9)
-    # erf (Williams 1998): E[erf(u1) erf(u2)] = 2/pi arcsin(2 q c / (1 + 2 q)),
-    # E[erf'(u1) erf'(u2)] = (4/pi) / sqrt((1 + 2q)^2 - (2 q c)^2); this integrand narrows as
-    # q grows (e^{-2 q z^2}), so the product rule is good to ~4e-8 at q = 4
-    for qq in [0.2, 1.0, 4.0]:
-        assert th.length_map(qq, 1.0, 0.0, "erf") == pytest.approx(
-            2 / math.pi * math.asin(2 * qq / (1 + 2 * qq)), abs=1e-12)
-        c = np.array([-0.9, 0.0, 0.5, 0.99, 1.0])
-        got = th.gaussian_expectation_2d(erf, erf, qq, c)
-        np.testing.assert_allclose(got, 2 / math.pi * np.arcsin(2 * qq * c / (1 + 2 * qq)),
-                                   atol=1e-10)
-        d_erf = lambda u: 2 / math.sqrt(math.pi) * np.exp(-(u**2))  # noqa: E731
-        got = th.gaussian_expectation_2d(d_erf, d_erf, qq, c)
-        np.testing.assert_allclose(
-            got, 4 / math.pi / np.sqrt((1 + 2 * qq) ** 2 - (2 * qq * c) ** 2), rtol=1e-7)
-
-
-def test_erf_chi_1_closed_form() -> None:
-    # chi_1 = sigma_w2 * (4/pi) / sqrt(1 + 4 q*), q* from the closed-form length map
-    sigma_w2, sigma_b2 = 2.0, 0.1
-    q_star = th.fixed_point_q(sigma_w2, sigma_b2, "erf")
-    assert sigma_w2 * 2 / math.pi * math.asin(2 * q_star / (1 + 2 * q_star)) + sigma_b2 == (
-        pytest.approx(q_star, rel=1e-11))
-    assert th.chi_1(sigma_w2, sigma_b2, "erf") == pytest.approx(
-        sigma_w2 * 4 / math.pi / math.sqrt(1 + 4 * q_star), rel=1e-10)
-
-
-def test_monte_carlo_agreement() -> None:
-    """Quadrature vs a seeded Monte Carlo mean; tolerance 5 SE, SE = sample sd / sqrt(n)."""
-    rng = np.random.default_rng(20240611)
-    n = 400_000
-    z1, z2 = rng.standard_normal(n), rng.standard_normal(n)
-
-    def close(samples: np.ndarray, value: float) -> None:
-        se = samples.std(ddof=1) / math.sqrt(n)
-        assert abs(samples.mean() - value) <= 5 * se, (samples.mean(), value, se)
-
-    q, c = 1.3, 0.6
-    u1 = math.sqrt(q) * z1
-    u2 = math.sqrt(q) * (c * z1 + math.sqrt(1 - c**2) * z2)
-    close(np.tanh(u1) ** 2, th.gaussian_expectation(lambda u: np.tanh(u) ** 2, q))
-    close(1 / (1 + np.exp(-u1)) ** 2, (th.length_map(q, 1.0, 0.0, "sigmoid")))
-    close(np.tanh(u1) * np.tanh(u2), th.gaussian_expectation_2d(np.tanh, np.tanh, q, c))
-    leaky = np.where(u1 > 0, u1, 0.1 * u1)
-    close(leaky**2, q * th.activation_second_moment_factor("leaky_relu", alpha=0.1))
-    # ReLU closed-form kernel inside correlation_map: numerator = c_next * q_next
-    sigma_w2, sigma_b2 = 1.5, 0.2
-    q_star = th.fixed_point_q(sigma_w2, sigma_b2, "relu")  # 0.2 / (1 - 0.75) = 0.8
-    v1 = math.sqrt(q_star) * z1
-    v2 = math.sqrt(q_star) * (c * z1 + math.sqrt(1 - c**2) * z2)
-    numerator = sigma_w2 * np.maximum(v1, 0) * np.maximum(v2, 0) + sigma_b2
-    close(numerator, th.correlation_map(c, q_star, sigma_w2, sigma_b2, "relu") * q_star)
-    # chi_1 for tanh at its fixed point
-    sigma_w2, sigma_b2 = 2.0, 0.05
-    q_star = th.fixed_point_q(sigma_w2, sigma_b2, "tanh")
-    d = 1 - np.tanh(math.sqrt(q_star) * z1) ** 2
-    close(sigma_w2 * d**2, th.chi_1(sigma_w2, sigma_b2, "tanh"))
-
-
-# ---------------------------------------------------------------- fixed points and slopes
-
-
-@pytest.mark.parametrize(("sigma_w2", "sigma_b2", "activation"), [
-    (1.5, 0.05, "tanh"), (3.0, 0.2, "tanh"), (0.6, 0.3, "tanh"), (4.0, 0.0, "tanh"),
-    (5.0, 0.1, "sigmoid"), (2.0, 0.1, "erf")])
-def test_fixed_point_q_equals_brute_force_iteration(sigma_w2: float, sigma_b2: float,
-                                                    activation: str) -> None:
-    q_star = th.fixed_point_q(sigma_w2, sigma_b2, activation)
-    q = np.array([0.1, 1.0, 10.0])  # vectorised: three starting lengths at once
-    for _ in range(400):
-        q = th.length_map(q, sigma_w2, sigma_b2, activation)
-    np.testing.assert_allclose(q, q_star, rtol=1e-10)
-    assert th.length_map(q_star, sigma_w2, sigma_b2, activation) == pytest.approx(q_star,
-                                                                                rel=1e-11)
-
-
-def test_fixed_point_q_degenerate_cases() -> None:
-    assert th.fixed_point_q(1.5, 0.1, "relu") == pytest.approx(0.1 / (1 - 0.75))
-    assert th.fixed_point_q(1.5, 0.0, "relu") == 0.0
-    assert th.fixed_point_q(2.5, 0.1, "relu") == math.inf
-    assert th.fixed_point_q(2.0, 0.1, "relu") == math.inf
-    assert th.fixed_point_q(2.0, 0.0, "relu", q0=3.7) == 3.7  # He without bias keeps any q
-    assert th.fixed_point_q(1.2, 0.0, "linear") == math.inf
-    assert th.fixed_point_q(0.8, 0.0, "tanh") == 0.0  # ordered, no bias: signal dies
-    assert th.fixed_point_q(1.0, 0.0, "tanh") == 0.0
-    # just above the transition q* ~ (1 - 1/sigma_w2) / 2, tiny but positive
-    assert th.fixed_point_q(1.0 + 1e-6, 0.0, "tanh") == pytest.approx(5e-7, rel=1e-5)
-
-
-def test_correlation_fixed_point_and_slopes_by_finite_differences() -> None:
-    h = 1e-5
-    for sigma_w2, sigma_b2 in [(2.5, 0.1), (2.5, 0.0), (1.5, 0.05)]:
-        s = th.depth_scales(sigma_w2, sigma_b2, "tanh")
-        q_star, c_star = s["q_star"], s["c_star"]
-        assert th.correlation_map(1.0, q_star, sigma_w2, sigma_b2, "tanh") == 1.0
-        assert th.correlation_map(c_star, q_star, sigma_w2, sigma_b2, "tanh") == (
-            pytest.approx(c_star, abs=1e-11))
-        c = 0.3  # the iteration from any c in (0, 1) reaches c*
-        for _ in range(300):
-            c = th.correlation_map(c, q_star, sigma_w2, sigma_b2, "tanh")
-        assert c == pytest.approx(c_star, abs=1e-7)
-        # chi_c = slope of the correlation map at c* (one-sided when c* = 1), error O(h)
-        lo = max(c_star - h, -1.0)
-        hi = min(c_star + h, 1.0)
-        slope = (th.correlation_map(hi, q_star, sigma_w2, sigma_b2, "tanh")
-                 - th.correlation_map(lo, q_star, sigma_w2, sigma_b2, "tanh")) / (hi - lo)
-        assert slope == pytest.approx(s["chi_c"], abs=1e-4)
-        # chi_q = slope of the length map at q* (central difference, error O(h^2))
-        slope_q = (th.length_map(q_star + h, sigma_w2, sigma_b2, "tanh")
-                   - th.length_map(q_star - h, sigma_w2, sigma_b2, "tanh")) / (2 * h)
-        assert slope_q == pytest.approx(s["chi_q"], abs=1e-8)
-    assert th.fixed_point_c(2.5, 0.0, "tanh") == 0.0  # odd phi, no bias, chaotic
-    assert th.fixed_point_c(1.5, 0.05, "tanh") == 1.0  # ordered
-    assert th.fixed_point_c(1.5, 0.05, "tanh") == 1.0
-    assert 0.0 < th.fixed_point_c(2.5, 0.1, "tanh") < 1.0
-
-
-def test_critical_line() -> None:
-    assert th.critical_sigma_w2(0.0, "tanh") == pytest.approx(1.0, abs=1e-6)
-    assert th.critical_sigma_w2(0.0, "erf") == pytest.approx(math.pi / 4, abs=1e-6)  # erf'(0)^2
-    b = [0.0, 0.01, 0.05, 0.1, 0.2]
-    crit = np.array([th.critical_sigma_w2(bb, "tanh") for bb in b])
-    assert np.all(np.diff(crit) > 0), crit
-    for bb, w in zip(b, crit, strict=True):
-        assert th.chi_1(0.95 * w, bb, "tanh") < 1.0 < th.chi_1(1.05 * w, bb, "tanh")
-        assert th.depth_scales(w, bb, "tanh")["xi_c"] > 1e3  # diverges on the line
-    for bb in [0.0, 0.1, 1.0]:
-        assert th.critical_sigma_w2(bb, "relu") == pytest.approx(2.0, abs=1e-9)
-    assert th.chi_1(3.0, 0.3, "relu") == pytest.approx(1.5, rel=1e-14)
-    assert th.chi_1(0.5, 0.3, "linear") == pytest.approx(0.5)
-
-
-def test_depth_scales_values_and_grid() -> None:
-    s = th.depth_scales(0.5, 0.0, "tanh")  # ordered, q* = 0: chi = sigma_w2 phi'(0)^2
-    assert s["q_star"] == 0.0 and s["c_star"] == 1.0
-    assert s["xi_c"] == pytest.approx(-1 / math.log(0.5))
-    relu = th.depth_scales(2.5, 0.1, "relu")
-    assert relu["q_star"] == math.inf and relu["xi_c"] == math.inf
-    assert th.depth_scales(1.0, 0.0, "linear")["xi_q"] == math.inf
-    w, b = np.array([0.8, 1.5, 3.0]), np.array([0.0, 0.1])
-    grid = th.depth_scales_grid(w, b, "tanh")
-    assert grid["xi_c"].shape == (2, 3)
-    for i, j in [(0, 0), (1, 2), (0, 2)]:
-        assert grid["xi_c"][i, j] == th.depth_scales(w[j], b[i], "tanh")["xi_c"]
-    assert not any(np.isnan(v).any() for v in grid.values())
-
-
-def test_mean_field_q_matches_wide_tanh_simulation() -> None:
-    sigma_w2, sigma_b2 = 1.5, 0.05
-    width, batch, n_layers, n_seeds = 1000, 100, 20, 5
-    q_star = th.fixed_point_q(sigma_w2, sigma_b2, "tanh")
-    q_depth = []
-    for seed in range(n_seeds):
-        rng = np.random.default_rng(7 + seed)
-        A = rng.standard_normal((batch, width))
-        for _ in range(n_layers):
-            W = rng.standard_normal((width, width)) * math.sqrt(sigma_w2 / width)
-            Z = A @ W + rng.standard_normal(width) * math.sqrt(sigma_b2)
-            A = np.tanh(Z)
-        q_depth.append(np.mean(Z**2))
-    q_depth = np.array(q_depth)
-    # Tolerance: 5 standard errors of the seed mean (sd over seeds / sqrt(n_seeds); one
-    # net spreads ~4% because the inputs converge to one direction, c* = 1 here) plus 1% of
-    # q* for the mean-field bias, which is O(1 / width) (below 1% at widths 1000-2000 in
-    # longer runs). Depth 20 is ~12 xi_q, so the transient from q_1 = 1.55 is gone.
-    tol = 5 * q_depth.std(ddof=1) / math.sqrt(n_seeds) + 0.01 * q_star
-    assert abs(q_depth.mean() - q_star) <= tol, (q_depth, q_star, tol)
-    assert tol < 0.1 * q_star  # "within a few percent", not a vacuous bound
-
-
-# ---------------------------------------------------------------- Saxe et al. 2014
-
-
-def _saxe_gd(s: np.ndarray, a0: float, lr: float, n_steps: int) -> np.ndarray:
-    """Full-batch GD on L = 1/2 ||Sigma - W1 @ W2||_F^2 (whitened inputs), balanced init.
-
-    Sigma = V diag(s) U^T with random orthogonal U, V; W1 = V diag(sqrt(a0)) O^T and
-    W2 = O diag(sqrt(a0)) U^T with a random orthogonal hidden basis O. Returns the mode
-    strengths diag(V^T W1 W2 U) after every step, shape (n_steps + 1, len(s)).
-    """
-    rng = np.random.default_rng(3)
-    k = len(s)
-    U, V, O = (np.linalg.qr(rng.standard_normal((k, k)))[0] for _ in range(3))
-    Sigma = V @ np.diag(s) @ U.T
-    W1 = V @ np.diag(np.full(k, math.sqrt(a0))) @ O.T
-    W2 = O @ np.diag(np.full(k, math.sqrt(a0))) @ U.T
-    out = [np.diag(V.T @ W1 @ W2 @ U)]
-    for _ in range(n_steps):
-        R = Sigma - W1 @ W2                       # residual; dL/dW1 = -R W2^T, dL/dW2 = -W1^T R
-        W1, W2 = W1 + lr * R @ W2.T, W2 + lr * W1.T @ R
-        out.append(np.diag(V.T @ W1 @ W2 @ U))
-    return np.array(out)
-
-
-def test_saxe_mode_strength_matches_gradient_descent() -> None:
-    s, a0 = np.array([2.0, 1.0, 0.5]), 1e-3
-    errors = []
-    for lr in [2e-3, 1e-3]:
-        n_steps = int(16 / lr)  # t / tau = 16: past the s = 0.5 plateau (~7 tau)
-        a_gd = _saxe_gd(s, a0, lr, n_steps)
-        t = np.arange(n_steps + 1)
-        a_th = np.stack([th.saxe_mode_strength(t, si, a0, 1 / lr) for si in s], axis=1)
-        errors.append(np.max(np.abs(a_gd - a_th)))
-        np.testing.assert_allclose(a_gd[-1], s, rtol=1e-3)  # every mode learned
-    # GD is the Euler scheme of the gradient flow: its error is O(lr), so halving lr
-    # halves it; a wrong formula leaves an error that does not shrink with lr.
-    assert errors[1] < 0.02
-    assert 1.7 < errors[0] / errors[1] < 2.3, errors
-    assert th.saxe_mode_strength(0.0, 2.0, 1e-3, 10.0) == pytest.approx(1e-3)
-    assert th.saxe_mode_strength(1e6, 2.0, 1e-3, 10.0) == pytest.approx(2.0)
-
 
 # ---------------------------------------------------------------- bad inputs
 
@@ -373,6 +202,19 @@ def test_saxe_mode_strength_matches_gradient_descent() -> None:
     (lambda: th.critical_sigma_w2(-1.0, "tanh"), ValueError, "-1.0"),
     (lambda: th.saxe_mode_strength(-1.0, 1.0, 0.01, 1.0), ValueError, "-1.0"),
     (lambda: th.saxe_mode_strength(1.0, 1.0, 0.0, 1.0), ValueError, "0.0"),
+    (lambda: th.saxe_half_time(1.0, 0.6, 10.0), ValueError, "a0=0.6"),
+    (lambda: th.saxe_forget_time(1, 0.1, 0.1), ValueError, "1"),
+    (lambda: th.gaussian_expectation(np.tanh, 1.0, rule="simpson"), ValueError, "'simpson'"),
+    (lambda: th.mean_field_profile("tanh", 1.0, 0), ValueError, "0"),
+    (lambda: th.mean_field_profile("elu", 1.0, 3), ValueError, "'elu'"),
+    (lambda: th.correlation_trajectory(1.5, 3, 1.0, 0.1, "tanh"), ValueError, "1.5"),
+    (lambda: th.correlation_trajectory(0.5, 3, 0.5, 0.0, "tanh"), ValueError, "q* = 0.0"),
+    (lambda: th.jacobian_spread(3, 1.0, 1.0, "uniform"), ValueError, "'uniform'"),
+    (lambda: th.jacobian_spread(3, 1.0, 1.0, "orthogonal", 10), ValueError, "'orthogonal'"),
+    (lambda: th.lyapunov_exponents(0), ValueError, "0"),
+    (lambda: th.finite_width_log_std(3, 0), ValueError, "0"),
+    (lambda: th.critical_point("sine"), ValueError, "'sine'"),
+    (lambda: th.small_signal_factors("softplus"), ValueError, "'softplus'"),
 ])
 def test_bad_inputs_name_the_value(call, exc: type[Exception], shown: str) -> None:
     with pytest.raises(exc) as info:

@@ -1,9 +1,13 @@
-"""Activation functions, each value next to its derivative.
+"""Activation functions, each value next to its first and second derivative.
 
 Why: backprop needs ``phi'(z)``; keeping it beside ``phi`` (micrograd's ``_backward``,
 numpy-ml's ``fn``/``grad`` pairs) makes a wrong derivative visible in review and testable
 by finite differences. The derivative takes both the pre-activation ``Z`` and the output
 ``A = phi(Z)`` because several are cheapest from the output (sigmoid ``A(1-A)``, tanh ``1-A^2``).
+The second derivative ``phi''(z)`` (same ``(Z, A)`` arguments) is what the mean-field slope
+``chi_q`` of :mod:`initlab.theory` needs (Schoenholz et al. 2017); ``homogeneous`` marks the
+piecewise-linear ``phi(a z) = a phi(z)`` (``a > 0``) whose Gaussian moments are closed forms.
+This module is the package's one table of activations: the theory uses it too.
 The built-ins also take an optional ``out=`` array and write into it where that is one ufunc
 call, so a training step can reuse its buffers instead of allocating (see ``accepts_out``).
 
@@ -14,10 +18,12 @@ SELU constants from Klambauer et al. 2017.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import erf
 
 from initlab._checks import check_choice
 
@@ -27,13 +33,18 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 @dataclass(frozen=True)
 class Activation:
-    """A nonlinearity ``phi`` with its derivative.
+    """A nonlinearity ``phi`` with its first and second derivative.
 
-    ``f(Z) -> A``; ``df(Z, A) -> dA/dZ`` elementwise; ``gain_name`` is the key for
-    :func:`initlab.initializers.calculate_gain` and ``param`` its parameter.
+    ``f(Z) -> A``; ``df(Z, A) -> dA/dZ`` and ``d2f(Z, A) -> d^2A/dZ^2`` elementwise (at the
+    kink of relu and leaky relu, ``df`` takes the left value and ``d2f`` is 0, as on either
+    side of it); ``gain_name`` is the key for :func:`initlab.initializers.calculate_gain`
+    and ``param`` its parameter.
     ``accepts_out``: ``f(Z, out=buf)`` and ``df(Z, A, out=buf)`` are also accepted; they
     may write the result into ``buf`` (same shape and dtype as ``Z``) or ignore it, so
     callers use the returned array. Identity's ``f`` returns ``Z`` itself.
+    ``homogeneous``: ``phi(z) = phi(1) z`` for ``z > 0`` and ``-phi(-1) z`` for ``z < 0``
+    (identity, relu, leaky relu), so ``E[phi(z)^2] = (phi(1)^2 + phi(-1)^2) / 2 * E[z^2]``
+    for any ``z`` symmetric about 0.
     """
 
     name: str
@@ -42,14 +53,21 @@ class Activation:
     gain_name: str = "linear"
     param: float | None = None
     accepts_out: bool = False
+    d2f: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    homogeneous: bool = False
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         return self.f(Z)
 
 
+def _zeros(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """phi'' = 0: piecewise-linear activations away from the kink."""
+    return np.zeros_like(Z)
+
+
 def _identity() -> Activation:
     return Activation("identity", lambda Z, out=None: Z, lambda Z, A, out=None: np.ones_like(Z),
-                      "linear", accepts_out=True)
+                      "linear", accepts_out=True, d2f=_zeros, homogeneous=True)
 
 
 def _sigmoid() -> Activation:
@@ -59,14 +77,16 @@ def _sigmoid() -> Activation:
         return np.divide(np.where(Z >= 0, 1.0, e), 1.0 + e, out=out)
 
     return Activation("sigmoid", f, lambda Z, A, out=None: np.multiply(A, 1.0 - A, out=out),
-                      "sigmoid", accepts_out=True)
+                      "sigmoid", accepts_out=True,
+                      d2f=lambda Z, A: A * (1.0 - A) * (1.0 - 2.0 * A))  # s (1 - s) (1 - 2 s)
 
 
 def _tanh() -> Activation:
     def df(Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return np.subtract(1.0, np.multiply(A, A, out=out), out=out)  # 1 - A^2
 
-    return Activation("tanh", np.tanh, df, "tanh", accepts_out=True)
+    return Activation("tanh", np.tanh, df, "tanh", accepts_out=True,
+                      d2f=lambda Z, A: -2.0 * A * (1.0 - A * A))          # -2 tanh sech^2
 
 
 def _relu() -> Activation:
@@ -75,7 +95,7 @@ def _relu() -> Activation:
         return np.greater(Z, 0.0, out=np.empty_like(Z) if out is None else out)
 
     return Activation("relu", lambda Z, out=None: np.maximum(Z, 0.0, out=out), df, "relu",
-                      accepts_out=True)
+                      accepts_out=True, d2f=_zeros, homogeneous=True)
 
 
 def _leaky_relu(alpha: float = 0.01) -> Activation:
@@ -95,6 +115,8 @@ def _leaky_relu(alpha: float = 0.01) -> Activation:
         "leaky_relu",
         alpha,
         accepts_out=True,
+        d2f=_zeros,
+        homogeneous=True,
     )
 
 
@@ -107,6 +129,7 @@ def _elu(alpha: float = 1.0) -> Activation:
         lambda Z: np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0.0))),  # a (e^z - 1), z<0
         lambda Z, A: np.where(Z > 0, 1.0, A + alpha),                      # a e^z = A + a
         "linear",
+        d2f=lambda Z, A: np.where(Z > 0, 0.0, A + alpha),                  # a e^z again
     )
 
 
@@ -117,16 +140,33 @@ def _selu() -> Activation:
         lambda Z: np.where(Z > 0, SELU_SCALE * Z, la * np.expm1(np.minimum(Z, 0.0))),
         lambda Z, A: np.where(Z > 0, SELU_SCALE, A + la),
         "selu",
+        d2f=lambda Z, A: np.where(Z > 0, 0.0, A + la),                     # l a e^z again
     )
 
 
 def _sine() -> Activation:
     return Activation("sine", np.sin, lambda Z, A, out=None: np.cos(Z, out=out), "linear",
-                      accepts_out=True)
+                      accepts_out=True, d2f=lambda Z, A: -A)                 # -sin
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)  # a Python float: keeps float32 float32
+
+
+def _erf() -> Activation:
+    """The error function: a sigmoid-shaped odd nonlinearity whose Gaussian kernels are closed
+    forms (Williams 1998), which makes it the test case of the mean-field quadrature."""
+    return Activation(
+        "erf",
+        erf,
+        lambda Z, A: _TWO_OVER_SQRT_PI * np.exp(-(Z * Z)),                 # 2/sqrt(pi) e^{-z^2}
+        "linear",
+        d2f=lambda Z, A: -2.0 * Z * _TWO_OVER_SQRT_PI * np.exp(-(Z * Z)),  # -2 z phi'(z)
+    )
 
 
 _REGISTRY: dict[str, Callable[..., Activation]] = {
-    a().name: a for a in (_identity, _sigmoid, _tanh, _relu, _leaky_relu, _elu, _selu, _sine)
+    a().name: a
+    for a in (_identity, _sigmoid, _tanh, _relu, _leaky_relu, _elu, _selu, _sine, _erf)
 }
 _REGISTRY["linear"] = _identity
 

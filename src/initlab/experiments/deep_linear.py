@@ -11,12 +11,12 @@ end-to-end map ``W_total`` (Saxe et al. 2014).
    (LeCun normal, ``Var(w) = 1 / fan_in``) and random orthogonal init, learning rate
    ``lr = LR_TIMES_DEPTH / D``; the singular values of ``W_total`` at init
    (:func:`product_spectrum`): all exactly 1 for orthogonal, spread like ``exp(gamma_k D)``
-   for Gaussian (:func:`lyapunov_exponents`). :func:`lr_check`: the same at 0.5x and 2x the
+   for Gaussian (:func:`theory.lyapunov_exponents`). :func:`lr_check`: the same at 0.5x and 2x the
    learning rate. :func:`forgetting`: orthogonal init when the inputs also span directions the
-   teacher ignores, against the power law :func:`forget_time`.
+   teacher ignores, against the power law :func:`theory.saxe_forget_time`.
 2. :func:`staircase`: a two-layer net from a small init learns the teacher one mode at a time;
-   each mode strength ``a_i = v_i^T W_1 W_2 u_i`` against :func:`initlab.theory.saxe_mode_strength`
-   and its half time ``t_half = tau / (2 s) * ln(s / a0 - 1)`` (:func:`half_time`).
+   each mode strength ``a_i = v_i^T W_1 W_2 u_i`` against :func:`theory.saxe_mode_strength`
+   and its half time ``t_half = tau / (2 s) * ln(s / a0 - 1)`` (:func:`theory.saxe_half_time`).
 
 Why: the chapter's question is whether depth by itself must slow learning. Saxe et al. show it
 need not: with an init whose end-to-end map is an isometry the learning time is independent of
@@ -35,10 +35,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import ticker
 from matplotlib.figure import Figure
-from scipy import special
 
 from initlab import initializers, losses, network, sweep, theory
 from initlab._checks import check_choice, check_int, check_positive, check_rng
+from initlab.theory import lyapunov_exponents
+from initlab.theory import saxe_forget_time as forget_time
+from initlab.theory import saxe_half_time as half_time
 
 #: Singular values of the teacher (three modes, learned one after the other).
 SINGULAR_VALUES = (3.0, 2.0, 1.0)
@@ -164,20 +166,6 @@ def product_spectrum(depth: int, width: int, init: str, rng: np.random.Generator
     return np.linalg.svd(end_to_end(linear_net(depth, width, init, rng)), compute_uv=False)
 
 
-def lyapunov_exponents(width: int) -> np.ndarray:
-    """Lyapunov exponents ``gamma_k`` ``(width,)`` of products of ``(N, N)`` Gaussian matrices
-    with ``Var(w) = 1 / N`` (real Ginibre; Newman 1986):
-
-        gamma_k = 1/2 * (psi((N - k + 1) / 2) + ln(2 / N)),   k = 1..N,
-
-    ``psi`` the digamma function: ``log sigma_k(W_1 ... W_D) / D -> gamma_k`` as ``D`` grows.
-    ``gamma_1 = 1/2 E ln(chi2_N / N) < 0`` is the growth rate of a typical vector's length.
-    """
-    width = check_int(width, "width", minimum=1)
-    k = np.arange(1, width + 1)
-    return 0.5 * (special.digamma((width - k + 1) / 2.0) + math.log(2.0 / width))
-
-
 def _sweep_run(config: dict) -> dict:
     """One ``(init, depth, seed)`` run of :func:`depth_sweep` (a top-level function for sweep)."""
     rng = np.random.default_rng(config["seed"])
@@ -278,27 +266,13 @@ def lr_check(seed: int, smoke: bool, depth: int = 32,
             "n_not_reached": int(sum(not r["reached"] for r in runs))}
 
 
-def forget_time(depth: int, u_star: float, lr_times_depth: float = LR_TIMES_DEPTH) -> float:
-    """Steps for an unwanted mode (target 0) to shrink from strength 1 to ``u_star``.
-
-    A balanced mode of end-to-end strength ``u`` with target ``s = 0`` obeys
-    ``du/dt = -lr D u^(3 - 2/D)`` (per step), so with ``p = 2 - 2/D``:
-    ``u^(-p) = 1 + p lr D t`` and ``t = (u_star^(-p) - 1) / (p lr D)``: a power law, slower
-    for deeper nets (``p`` from 1 at ``D = 2`` towards 2).
-    """
-    depth = check_int(depth, "depth", minimum=2)
-    u_star = check_positive(u_star, "u_star")
-    p = 2.0 - 2.0 / depth
-    return (u_star ** -p - 1.0) / (p * check_positive(lr_times_depth, "lr_times_depth"))
-
-
 def forgetting(seed: int, smoke: bool) -> dict:
     """Orthogonal init with inputs whitened in *all* ``width = 16`` directions.
 
     Same teacher and criterion as :func:`depth_sweep` (``sweep_task(seed)``'s teacher), but the
     net must also drive the ``N - r = 13`` unused input directions, which an orthogonal init
     passes at strength 1, to zero. Depths and seeds as :func:`depth_sweep` (smoke: 3 seeds;
-    full: 5). ``median`` epochs per depth against ``theory`` = :func:`forget_time` with
+    full: 5). ``median`` epochs per depth against ``theory`` = :func:`theory.saxe_forget_time` with
     ``u_star = sqrt(2 target / (N - r))`` (the loss of the unused part alone,
     ``(N - r) u^2 / 2``, at the criterion; the teacher part is learned far sooner).
     """
@@ -316,7 +290,7 @@ def forgetting(seed: int, smoke: bool) -> dict:
     ep = np.array([r["epochs"] for r in runs], dtype=float).reshape(len(depths), n_seeds)
     n_unused = width - len(base["s"])
     u_star = math.sqrt(2.0 * task["target"] / n_unused)
-    theory_t = np.array([forget_time(d, u_star) for d in depths])
+    theory_t = np.array([forget_time(d, u_star, LR_TIMES_DEPTH) for d in depths])
     median = np.median(ep, axis=1)
     return {"depths": np.array(depths), "epochs": ep, "median": median, "theory": theory_t,
             "ratio": float(median[-1] / median[0]),
@@ -326,18 +300,6 @@ def forgetting(seed: int, smoke: bool) -> dict:
 
 
 # --------------------------------------------------------------------------- 2. staircase
-
-
-def half_time(s: float, a0: float, tau: float) -> float:
-    """Time at which :func:`initlab.theory.saxe_mode_strength` reaches ``s / 2``.
-
-    From ``a(t) = s / (1 + (s / a0 - 1) e^{-2 s t / tau})`` = ``s / 2``:
-    ``t_half = tau / (2 s) * ln(s / a0 - 1)`` (needs ``0 < a0 < s / 2``).
-    """
-    s, a0, tau = check_positive(s, "s"), check_positive(a0, "a0"), check_positive(tau, "tau")
-    if not a0 < s / 2:
-        raise ValueError(f"half_time needs a0 < s / 2, got a0={a0!r}, s={s!r}")
-    return tau / (2.0 * s) * math.log(s / a0 - 1.0)
 
 
 def first_crossing(values: np.ndarray, level: float) -> float:
@@ -531,7 +493,7 @@ def plot_staircase(st: dict) -> Figure:
 
 def plot_forgetting(fg: dict) -> Figure:
     """Epochs to criterion versus depth for orthogonal init with full-rank inputs (seeds as
-    points, median line) and the power-law forgetting time :func:`forget_time`."""
+    points, median line) and the power-law forgetting time :func:`theory.saxe_forget_time`."""
     fig, ax = plt.subplots(figsize=(7, 4))
     d = fg["depths"]
     for j in range(fg["epochs"].shape[1]):

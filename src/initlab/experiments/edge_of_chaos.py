@@ -123,18 +123,6 @@ def propagate(H: np.ndarray, depth: int, sigma_w2: float, sigma_b2: float, activ
     return np.array(qs), np.array(cs)
 
 
-def theory_correlations(c0: float, depth: int, sigma_w2: float, sigma_b2: float,
-                        activation: str) -> np.ndarray:
-    """``c_l``, ``l = 0..depth``, by iterating :func:`initlab.theory.correlation_map` at ``q*``."""
-    q_star = theory.fixed_point_q(sigma_w2, sigma_b2, activation)
-    if not (np.isfinite(q_star) and q_star > 0):
-        q_star, sigma_b2 = 1.0, 0.0   # relu/linear at sigma_b2 = 0: the map is scale-free
-    out = [c0]
-    for _ in range(depth):
-        out.append(theory.correlation_map(out[-1], q_star, sigma_w2, sigma_b2, activation))
-    return np.array(out)
-
-
 def correlation_trajectories(seed: int, smoke: bool) -> dict:
     """Measured versus predicted ``c_l`` for tanh in three phases at ``sigma_b2 = SIGMA_B2``.
 
@@ -158,7 +146,7 @@ def correlation_trajectories(seed: int, smoke: bool) -> dict:
             H = correlated_inputs(C_PAIR, q_star, width, rng)
             runs.append(propagate(H, depth, sw2, SIGMA_B2, "tanh", rng)[1][:, 1:])
         measured = np.mean(runs, axis=0)                       # (depth + 1, 2)
-        predicted = np.stack([theory_correlations(c, depth, sw2, SIGMA_B2, "tanh")
+        predicted = np.stack([theory.correlation_trajectory(c, depth, sw2, SIGMA_B2, "tanh")
                               for c in C_PAIR], axis=1)
         out["measured"][name], out["theory"][name] = measured, predicted
         errs.append(np.max(np.abs(measured - predicted)))
@@ -279,7 +267,7 @@ def relu_propagation(seed: int, smoke: bool) -> dict:
     out["rate_err"] = float(max(errs))
     out["q_ratio_he"] = float(np.exp(out["log_q"][2.0][-1]))
     out["corr_he"] = np.mean(out["corr_he"], axis=0)
-    out["corr_he_theory"] = theory_correlations(0.2, depth, 2.0, 0.0, "relu")
+    out["corr_he_theory"] = theory.correlation_trajectory(0.2, depth, 2.0, 0.0, "relu")
     out["corr_he_err"] = float(np.max(np.abs(out["corr_he"] - out["corr_he_theory"])))
     return out
 

@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 
 from initlab import activations, datasets, diagnostics, initializers, network, sweep, theory, train
 from initlab._checks import check_choice, check_int, check_positive
+from initlab.theory import finite_width_log_std  # sqrt(5 L / n) (Hanin & Rolnick 2018)
 
 #: The three inits of the depth experiment, as ``initializers.get`` arguments.
 SCHEMES: dict[str, tuple[str, dict]] = {
@@ -117,7 +118,7 @@ def depth_profile(seed: int, smoke: bool, n_layers: int = 30) -> dict:
     plain mean is the unbiased comparison; a geometric mean sits ``exp(-s^2/2)`` low for a
     log-normal spread ``s``), its ratio to theory, the smallest and largest per-seed
     ``log2(v_L / theory)``, and ``last_ln_std``, the std of ``ln v_L`` over seeds (compare
-    :func:`finite_width_log_std`).
+    :func:`initlab.theory.finite_width_log_std`).
     """
     n_layers = check_int(n_layers, "n_layers", minimum=2)
     width, batch, n_seeds = _depth_sizes(smoke)
@@ -145,21 +146,6 @@ def depth_profile(seed: int, smoke: bool, n_layers: int = 30) -> dict:
                      "last_log2_dev_max": float((log2_last - np.log2(pred[-1])).max()),
                      "last_ln_std": float(np.log(r[:, -1]).std(ddof=1))}
     return out
-
-
-def finite_width_log_std(n_layers: int, width: int) -> float:
-    """Predicted std of ``ln v_L`` for one input through ``n_layers`` He-initialized ReLU layers.
-
-    Given the previous layer's activations ``a``, each unit is ``z_j ~ N(0, 2 |a|^2 / n)``, so
-    ``relu(z_j)^2`` has mean ``|a|^2 / n`` and second moment ``(1/2) 3 (2 |a|^2 / n)^2``, i.e.
-    variance ``5 |a|^4 / n^2``. The layer's factor ``r = |relu(z)|^2 / |a|^2`` is a sum of
-    ``n`` such terms: mean 1, variance ``5 / n``. Layers multiply independent factors, so
-    ``Var(ln v_L) ~ sum_l 5 / n = 5 L / n`` (the ``sum 1/n_l`` of Hanin 2018). Averaging over a
-    batch of correlated inputs removes little of it. Returned in natural log: ``sqrt(5 L / n)``.
-    """
-    n_layers = check_int(n_layers, "n_layers", minimum=1)
-    width = check_int(width, "width", minimum=1)
-    return math.sqrt(5.0 * n_layers / width)
 
 
 # --------------------------------------------------------------------- 3. training
@@ -317,7 +303,7 @@ def plot_depth_profile(profile: dict) -> Figure:
     """Left: ``v_l`` on a log axis, mean over seeds (solid) and theory (dashed), per scheme.
 
     Right: every seed's ``log2(v_l / theory)`` with the finite-width band
-    ``+-2 sqrt(5 l / n) / ln 2`` (:func:`finite_width_log_std`).
+    ``+-2 sqrt(5 l / n) / ln 2`` (:func:`initlab.theory.finite_width_log_std`).
     """
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.4), width_ratios=(1.2, 1))
     x = profile["layers"]

@@ -37,7 +37,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from initlab import (
-    activations,
     datasets,
     diagnostics,
     initializers,
@@ -48,12 +47,13 @@ from initlab import (
     train,
 )
 from initlab._checks import check_choice, check_int
+from initlab.theory import jacobian_spread as predicted_spread  # L (mu_2 / mu_1^2 - 1 - s_1)
 
 #: Bias variance of the tanh nets: small, so that ``q*`` (about 0.02) is small (see
 #: :func:`critical_point`); Pennington et al. (2017) likewise work at small ``q*``.
 SIGMA_B2_TANH = 1e-5
 #: The weight distributions compared, with their S-transform coefficient ``s_1``.
-S1 = {"orthogonal": 0.0, "gaussian": -1.0}
+S1 = theory.S_TRANSFORM_S1
 CONFIGS = (("tanh", "orthogonal"), ("tanh", "gaussian"), ("relu", "orthogonal"),
            ("relu", "gaussian"))
 COLORS = {("tanh", "orthogonal"): "C0", ("tanh", "gaussian"): "C3",
@@ -76,55 +76,16 @@ def key(config: tuple[str, str]) -> str:
 
 
 def critical_point(activation: str, sigma_b2: float | None = None) -> dict:
-    """``sigma_w2``, ``sigma_b2``, ``q*`` and the moments ``mu_1``, ``mu_2`` at ``chi_1 = 1``.
+    """:func:`initlab.theory.critical_point` for the chapter's two activations.
 
-    tanh: ``sigma_w2 = critical_sigma_w2(sigma_b2)`` (default ``SIGMA_B2_TANH``) and
-    ``q* = fixed_point_q``; relu: He's ``sigma_w2 = 2`` without bias, where the maps are
-    scale-free and ``q* = 1`` stands for any length. ``mu_k = sigma_w2^k E[phi'(sqrt(q*) z)^(2k)]``
-    (Gauss-Hermite, :func:`initlab.theory.gaussian_expectation`), so ``mu_1 = chi_1 = 1``.
+    tanh at ``sigma_b2`` (default ``SIGMA_B2_TANH``); relu at He's ``sigma_w2 = 2`` without
+    bias, where the maps are scale-free and ``q* = 1`` stands for any length. Returns
+    ``activation``, ``sigma_w2``, ``sigma_b2``, ``q_star``, ``mu_1`` (= ``chi_1`` = 1), ``mu_2``.
     """
     check_choice(activation, "activation", ("tanh", "relu"))
     if activation == "relu":
-        sigma_b2, sigma_w2, q_star = 0.0, theory.critical_sigma_w2(0.0, "relu"), 1.0
-    else:
-        sigma_b2 = SIGMA_B2_TANH if sigma_b2 is None else float(sigma_b2)
-        sigma_w2 = theory.critical_sigma_w2(sigma_b2, "tanh")
-        q_star = theory.fixed_point_q(sigma_w2, sigma_b2, "tanh")
-    act = activations.get(activation)
-
-    def dphi2(u: np.ndarray) -> np.ndarray:
-        return act.df(u, act.f(u)) ** 2
-
-    mu_1 = sigma_w2 * theory.gaussian_expectation(dphi2, q_star)
-    mu_2 = sigma_w2**2 * theory.gaussian_expectation(lambda u: dphi2(u) ** 2, q_star)
-    return {"activation": activation, "sigma_w2": float(sigma_w2), "sigma_b2": float(sigma_b2),
-            "q_star": float(q_star), "mu_1": float(mu_1), "mu_2": float(mu_2)}
-
-
-def predicted_spread(depth: int | np.ndarray, mu_1: float, mu_2: float, init: str,
-                     width: int | None = None) -> float | np.ndarray:
-    """``Var(lambda) / mean(lambda)^2`` of ``J J^T`` after ``depth`` layers.
-
-    Infinite width (Pennington et al. 2017): ``L (mu_2 / mu_1^2 - 1 - s_1)``, with ``s_1 = 0``
-    (orthogonal) or ``-1`` (Gaussian). The two variances add because the means are 1: for free
-    ``a, b`` with ``E a = E b = 1``, ``E[(ab)^2] = E[a^2] + E[b^2] - 1``.
-
-    ``width`` given, Gaussian only: the finite-width recursion for the second moment
-    ``m_2`` of ``lambda``, treating ``D_l`` as independent of ``W_l`` (mean field):
-    ``m_2' = m_2 (1 + m / N) + m`` with ``m = mu_2 / mu_1^2`` and ``m_2 = 1`` at depth 0, hence
-    ``Var = (N + 1) r^L - N - 1``, ``r = 1 + m / N`` (-> ``L m`` as ``N -> inf``).
-    """
-    check_choice(init, "init", S1)
-    L = np.asarray(depth, dtype=float)
-    m = mu_2 / mu_1**2
-    if width is None:
-        out = L * (m - 1.0 - S1[init])
-    else:
-        if init != "gaussian":
-            raise ValueError(f"the finite-width formula is for Gaussian weights, got {init!r}")
-        N = check_int(width, "width", minimum=1)
-        out = (N + 1.0) * (1.0 + m / N) ** L - N - 1.0
-    return float(out) if out.ndim == 0 else out
+        return theory.critical_point("relu", 0.0)
+    return theory.critical_point("tanh", SIGMA_B2_TANH if sigma_b2 is None else float(sigma_b2))
 
 
 # ------------------------------------------------------------------------ random networks

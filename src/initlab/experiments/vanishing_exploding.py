@@ -93,31 +93,22 @@ def recommended_gain(name: str) -> float:
 def linear_factors(name: str) -> tuple[float | None, float]:
     """``(c, c')`` of the small-signal theory: ``E[phi(z)^2] = c Var(z)``, ``E[phi'(z)^2] = c'``.
 
-    relu ``(1/2, 1/2)`` and leaky relu ``((1+a^2)/2, (1+a^2)/2)`` hold at any variance (He et
-    al. 2015; :func:`initlab.theory.activation_second_moment_factor`); tanh ``(1, 1)`` only
-    while ``tanh z ~ z``. sigmoid: ``c' = sigmoid'(0)^2 = 1/16``, and no ``c`` (None):
-    ``sigmoid(z) ~ 1/2 + z/4`` has mean 1/2, so its second moment is not proportional to
-    ``Var(z)``.
+    :func:`initlab.theory.small_signal_factors` of :func:`activation`: relu ``(1/2, 1/2)`` and
+    leaky relu ``((1+a^2)/2, (1+a^2)/2)`` at any variance (He et al. 2015); tanh ``(1, 1)``
+    only while ``tanh z ~ z``; sigmoid ``(None, 1/16)`` (mean 1/2: no ``c``).
     """
     check_choice(name, "activation", ACTIVATIONS)
-    if name == "sigmoid":
-        return None, float(activation(name).df(np.zeros(1), np.full(1, 0.5))[0]) ** 2
-    key = "linear" if name == "tanh" else name
-    return (theory.activation_second_moment_factor(key, alpha=LEAKY_ALPHA),
-            theory.activation_derivative_moment_factor(key, alpha=LEAKY_ALPHA))
+    return theory.small_signal_factors(activation(name))
 
 
 def linear_rate(name: str, g: float, backward: bool = False) -> float:
     """Small-signal growth of ``ln std`` per layer: ``ln(g^2 c) / 2`` (``c'`` if ``backward``).
 
     Forward: toward the output; backward: toward the input (positive = exploding).
+    :func:`initlab.theory.small_signal_rate` at ``sigma_w2 = g^2``.
     """
-    c, c_back = linear_factors(name)
-    c = c_back if backward else c
-    if c is None:
-        raise ValueError(f"{name!r} has no forward small-signal factor (mean 1/2): use "
-                         "predicted_profile (mean field)")
-    return 0.5 * math.log(check_positive(g, "g") ** 2 * c)
+    check_choice(name, "activation", ACTIVATIONS)
+    return theory.small_signal_rate(activation(name), check_positive(g, "g") ** 2, backward)
 
 
 def critical_g2(name: str) -> float:
@@ -125,12 +116,10 @@ def critical_g2(name: str) -> float:
 
     relu / leaky relu: ``g^2 c' = 1``, i.e. ``2`` and ``2 / (1 + a^2)`` (He et al. 2015);
     tanh and sigmoid: the order-to-chaos line ``chi_1 = g^2 E[phi'(sqrt(q*) z)^2] = 1`` of mean
-    field (:func:`initlab.theory.critical_sigma_w2`; 1 for tanh; Poole et al. 2016).
+    field (1 for tanh; Poole et al. 2016). Both: :func:`initlab.theory.critical_sigma_w2`.
     """
     check_choice(name, "activation", ACTIVATIONS)
-    if name in ("relu", "leaky_relu"):
-        return 1.0 / linear_factors(name)[1]
-    return float(theory.critical_sigma_w2(0.0, name))
+    return float(theory.critical_sigma_w2(0.0, activation(name)))
 
 
 # ------------------------------------------------------------------------ measurement
@@ -181,24 +170,11 @@ def _profile_config(config: dict) -> dict:
 # ------------------------------------------------------------------------------ theory
 
 
-#: Standard-normal grid for :func:`gaussian_mean`: spacing 2e-3 on [-10, 10] (tails < 1e-22);
-#: an even node count puts no node at 0, so a kink or step there splits exactly in half.
-_Z = np.linspace(-10.0, 10.0, 10_000)
-_W = np.exp(-0.5 * _Z**2)
-_W /= _W.sum()
-
-
 def gaussian_mean(f: Callable[[np.ndarray], np.ndarray], q: np.ndarray | float) -> np.ndarray:
-    """``E[f(sqrt(q) z)]``, ``z ~ N(0, 1)``, for each entry of ``q`` (shape kept).
-
-    A dense 10,000-node rule instead of :func:`initlab.theory.gaussian_expectation` (300
-    Gauss-Hermite nodes): in an exploding tanh net ``q`` reaches ~60, where
-    ``tanh'(u)^2 = sech(u)^4`` is a spike of width ``~1/sqrt(q)`` in ``z`` that the fixed
-    nodes under-resolve (``E[sech^4]`` comes out 14% low at ``q = 58``, and the error compounds
-    over 50 layers); the dense grid keeps >= 10 nodes across the spike up to ``q ~ 2500``.
-    """
-    q = np.asarray(q, dtype=np.float64)
-    return f(np.sqrt(q)[..., None] * _Z) @ _W
+    """``E[f(sqrt(q) z)]``, ``z ~ N(0, 1)``, for each entry of ``q``: the dense 10,000-node rule
+    of :func:`initlab.theory.gaussian_expectation` (``rule="dense"``), which resolves the spike of
+    ``tanh'^2`` at the ``q ~ 60`` of an exploding tanh net."""
+    return theory.gaussian_expectation(f, q, rule="dense")
 
 
 def _saturation_threshold(name: str) -> float:
@@ -212,12 +188,11 @@ def _saturation_threshold(name: str) -> float:
 def predicted_profile(name: str, g: float, n_layers: int) -> dict:
     """Theory's per-layer curves for the network of :func:`depth_profile`, infinite width.
 
-    Pre-activation variance: ``q_1 = g^2`` (input variance 1), then the length map
+    :func:`initlab.theory.mean_field_profile` at ``sigma_w2 = g^2``, input variance 1, no
+    bias. Pre-activation variance: ``q_1 = g^2``, then the length map
     ``q_{l+1} = g^2 E[phi(sqrt(q_l) z)^2]`` (Poole et al. 2016), which for relu / leaky relu
-    is :func:`initlab.theory.predicted_variance`, ``q_l = g^2 (g^2 c)^(l-1)``. Gradient
-    variance, layer ``l`` relative to the last hidden layer ``L``:
-    ``Var(dZ_l) = g^2 E[phi'(Z_l)^2] Var(dZ_{l+1})`` (Glorot & Bengio 2010, sec. 4.2;
-    :func:`initlab.theory.predicted_gradient_variance` for relu / leaky relu).
+    is ``q_l = g^2 (g^2 c)^(l-1)``. Gradient variance, layer ``l`` relative to the last hidden
+    layer ``L``: ``Var(dZ_l) = g^2 E[phi'(Z_l)^2] Var(dZ_{l+1})`` (Glorot & Bengio 2010, sec. 4.2).
 
     Returns ``(n_layers,)`` arrays ``q``, ``act_std`` (``sqrt(E[phi^2] - E[phi]^2)``),
     ``grad_ratio`` (``std(dZ_l) / std(dZ_L)``), ``saturated_frac``
@@ -228,24 +203,12 @@ def predicted_profile(name: str, g: float, n_layers: int) -> dict:
     check_choice(name, "activation", ACTIVATIONS)
     g2 = check_positive(g, "g") ** 2
     L = check_int(n_layers, "n_layers", minimum=2)
-    phi = activation(name)
-    if name in ("relu", "leaky_relu"):                          # fan_in Var(w) = g^2
-        q = theory.predicted_variance(L, 1, g2, name, alpha=LEAKY_ALPHA)
-        grad_var = theory.predicted_gradient_variance(L, 1, g2, name, alpha=LEAKY_ALPHA)
-    else:
-        q = np.empty(L)
-        q[0] = g2
-        for l in range(1, L):                                   # q_{l+1} = g^2 E[phi(z_l)^2]
-            q[l] = g2 * float(gaussian_mean(lambda u: phi.f(u) ** 2, q[l - 1]))
-        deriv2 = gaussian_mean(lambda u: phi.df(u, phi.f(u)) ** 2, q)
-        factors = g2 * deriv2[:-1]                              # Var(dZ_l) / Var(dZ_{l+1})
-        grad_var = np.r_[np.cumprod(factors[::-1])[::-1], 1.0]
-    mean = gaussian_mean(phi.f, q)
-    second = gaussian_mean(lambda u: phi.f(u) ** 2, q)
+    prof = theory.mean_field_profile(activation(name), g2, L)    # input variance 1, no bias
+    q = prof["q"]
     layers = np.arange(1, L + 1)
     c, c_back = linear_factors(name)
-    out = {"q": q, "act_std": np.sqrt(np.maximum(second - mean**2, 0.0)),
-           "grad_ratio": np.sqrt(grad_var),
+    out = {"q": q, "act_std": prof["act_std"],
+           "grad_ratio": np.sqrt(prof["grad_var"]),
            "grad_ratio_linear": (g2 * c_back) ** ((L - layers) / 2)}
     if c is not None:
         out["act_ratio_linear"] = (g2 * c) ** ((layers - 1) / 2)
@@ -277,7 +240,8 @@ def rate_standard_error(width: int, n_layers: int) -> float:
     """
     width = check_int(width, "width", minimum=1)
     L = check_int(n_layers, "n_layers", minimum=2)
-    return math.sqrt(5.0 / (4.0 * width) * 6.0 * (L**2 + 1) / (5.0 * L * (L**2 - 1)))
+    s2 = (theory.finite_width_log_std(1, width) / 2.0) ** 2     # ln std = ln v / 2: 5/(4 width)
+    return math.sqrt(s2 * 6.0 * (L**2 + 1) / (5.0 * L * (L**2 - 1)))
 
 
 # ------------------------------------------------------------------------- experiments
@@ -428,9 +392,9 @@ def summary(grid: dict, recommended: dict) -> dict[str, float | int]:
         s[f"{short}_grad_ratio_pred"] = first_over_last(recommended["pred_grad_ratio"][a])
     s["leaky_gain"] = recommended["gain"]["leaky_relu"]
     # leaky relu at its gain: ln(grad ratio) in finite-width standard errors of a random walk
-    # of L - 1 steps, each of variance 5 / (4 width) (see rate_standard_error)
-    s["leaky_gain_grad_z"] = math.log(s["leaky_gain_grad_ratio"]) / math.sqrt(
-        (L - 1) * 5.0 / (4.0 * width))
+    # of L - 1 steps, each of variance 5 / (4 width) (theory.finite_width_log_std: ln v / 2)
+    s["leaky_gain_grad_z"] = math.log(s["leaky_gain_grad_ratio"]) / (
+        theory.finite_width_log_std(L - 1, width) / 2.0)
     # relu at He scale (g^2 = 2): fitted per-layer growth factors, theory (g^2 c)^(1/2) = 1
     i, j = ACTIVATIONS.index("relu"), _index(grid, 2.0)
     s["relu_he_act_factor"] = float(math.exp(grid["act_rate"][i, j]))
