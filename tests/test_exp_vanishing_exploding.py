@@ -2,25 +2,22 @@
 
 References: the network's own forward and backward pass (finite-difference tested in
 test_network.py) rebuilt here from the same seed, closed forms (ReLU homogeneity,
-``q_l = g^2 (g^2 c)^(l-1)``, Gaussian integrals, critical gains), a rigorous operator-norm bound
-for the sigmoid backward pass, and seeded Monte Carlo with tolerances in standard errors
-(formula beside each).
+``q_l = g^2 (g^2 c)^(l-1)``, critical gains), a rigorous operator-norm bound for the sigmoid
+backward pass, seeded Monte Carlo with tolerances in standard errors (formula beside each),
+and the training comparison rerun with plain ``train.train``.
 """
 
 from __future__ import annotations
 
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")  # tests only: figures are never shown here
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from initlab import diagnostics, initializers, losses, network  # noqa: E402
-from initlab.experiments import vanishing_exploding as ve  # noqa: E402
+from initlab import datasets, diagnostics, initializers, losses, network, stats, theory, train
+from initlab.experiments import vanishing_exploding as ve
+from initlab.experiments.vanishing_exploding import profiles
 
 SMALL = {"width": 32, "n_layers": 6, "batch": 16}
 
@@ -28,12 +25,12 @@ SMALL = {"width": 32, "n_layers": 6, "batch": 16}
 def _same_model(name: str, g: float, width: int, n_layers: int, batch: int, seed: int):
     """The network, input and labels depth_profile builds (same draws, same order)."""
     rng = np.random.default_rng(seed)
-    model = network.MLP([width] * (n_layers + 1) + [ve.N_CLASSES], rng,
+    model = network.MLP([width] * (n_layers + 1) + [profiles.N_CLASSES], rng,
                         activation=ve.activation(name),
                         weight_init=initializers.get("random_normal",
                                                      stddev=g / math.sqrt(width)))
     X = rng.standard_normal((batch, width))
-    y = rng.integers(ve.N_CLASSES, size=batch)
+    y = rng.integers(profiles.N_CLASSES, size=batch)
     return model, X, y
 
 
@@ -98,68 +95,28 @@ def test_same_seed_same_bits() -> None:
 def test_relu_rates_match_theory_within_standard_errors(g2: float) -> None:
     width, L = 128, 20
     prof = ve.depth_profile("relu", math.sqrt(g2), width=width, n_layers=L, batch=32, seed=0)
-    theory_rate = ve.linear_rate("relu", math.sqrt(g2))      # ln(g^2 / 2) / 2
+    theory_rate = math.log(g2 / 2) / 2                       # ln(g^2 c) / 2, c = 1/2
     # ln ||.|| takes i.i.d. steps of variance s^2 = 5 / (4 width) per ReLU layer (a sum of
     # `width` half-rectified squared normals has relative variance 5 / width); the OLS slope of
     # a random walk over L points has variance ~1.2 s^2 / L (rate_standard_error). 4 SE.
     se = ve.rate_standard_error(width, L)
     assert se == pytest.approx(math.sqrt(5 / (4 * width)) * math.sqrt(1.2 / L), rel=0.01)
-    assert abs(ve.fit_rate(prof["act_std"]) - theory_rate) < 4 * se
-    assert abs(-ve.fit_rate(prof["grad_std"]) - theory_rate) < 4 * se
-
-
-def test_predicted_profile_closed_forms() -> None:
-    L, g = 7, 1.7
     layers = np.arange(1, L + 1)
-    for name in ("relu", "leaky_relu"):
-        c = ve.linear_factors(name)[0]
-        p = ve.predicted_profile(name, g, L)
-        np.testing.assert_allclose(p["q"], g**2 * (g**2 * c) ** (layers - 1), rtol=1e-12)
-        np.testing.assert_allclose(p["grad_ratio"], (g**2 * c) ** ((L - layers) / 2),
-                                   rtol=1e-12)
-        # act std scales as sqrt(q): the ratio to layer 1 is (g^2 c)^((l-1)/2)
-        np.testing.assert_allclose(p["act_std"] / p["act_std"][0], p["act_ratio_linear"],
-                                   rtol=1e-9)
-    # relu: std(relu(z)) = sqrt(q (1/2 - 1/(2 pi))); the trapezoid rule across the kink at 0
-    # errs by ~h^2/12 * phi(0) = 1.3e-7 in E[relu] (node spacing h = 2e-3)
-    p = ve.predicted_profile("relu", g, L)
-    np.testing.assert_allclose(p["act_std"], np.sqrt(p["q"] * (0.5 - 0.5 / math.pi)),
-                               rtol=1e-6)
-    # tanh at a tiny gain is linear: the mean-field curves meet the small-signal ones
-    t = ve.predicted_profile("tanh", 0.05, L)
-    np.testing.assert_allclose(t["act_std"] / t["act_std"][0], t["act_ratio_linear"],
-                               rtol=1e-2)
-    np.testing.assert_allclose(t["grad_ratio"], t["grad_ratio_linear"], rtol=1e-2)
-    np.testing.assert_allclose(t["act_ratio_linear"], 0.05 ** (layers - 1), rtol=1e-12)
-    # sigmoid: first layer sees the raw input, q_1 = g^2; later q >= g^2 / 4 (mean 1/2);
-    # gradient factor g^2 E[sigmoid'^2] <= g^2 / 16
-    s = ve.predicted_profile("sigmoid", 3.0, L)
-    assert s["q"][0] == pytest.approx(9.0)
-    assert np.all(s["q"][1:] >= 9.0 / 4)
-    assert np.all(s["grad_ratio"][:-1] <= (3.0 / 4) ** (L - layers[:-1]))
-    assert "act_ratio_linear" not in s
-
-
-def test_gaussian_mean_closed_forms() -> None:
-    q = np.array([0.01, 1.0, 60.0, 500.0])
-    np.testing.assert_allclose(ve.gaussian_mean(lambda u: u**2, q), q, rtol=1e-9)
-    np.testing.assert_allclose(ve.gaussian_mean(lambda u: np.maximum(u, 0) ** 2, q), q / 2,
-                               rtol=1e-9)
-    # a spike of width ~1/sqrt(q) in z: E[exp(-u^2)] = 1 / sqrt(1 + 2 q) for u ~ N(0, q)
-    np.testing.assert_allclose(ve.gaussian_mean(lambda u: np.exp(-(u**2)), q),
-                               1 / np.sqrt(1 + 2 * q), rtol=1e-9)
+    assert abs(stats.log_slope(layers, prof["act_std"]) - theory_rate) < 4 * se
+    assert abs(-stats.log_slope(layers, prof["grad_std"]) - theory_rate) < 4 * se
 
 
 def test_predicted_saturation_matches_monte_carlo() -> None:
     rng = np.random.default_rng(5)
     n = 200_000
-    for name, g in (("tanh", 3.0), ("sigmoid", 5.0)):
-        p = ve.predicted_profile(name, g, 2)
-        z = math.sqrt(p["q"][0]) * rng.standard_normal(n)
+    for name, q in (("tanh", 9.0), ("sigmoid", 25.0)):
+        z = math.sqrt(q) * rng.standard_normal(n)
         a = ve.activation(name).f(z)
         sat = np.mean(np.abs(a) > 0.97) if name == "tanh" else np.mean((a < 0.03) | (a > 0.97))
         # binomial SE sqrt(p (1 - p) / n) <= 0.5 / sqrt(n) = 0.0011; 5 SE
-        assert sat == pytest.approx(p["saturated_frac"][0], abs=5 * 0.5 / math.sqrt(n))
+        assert sat == pytest.approx(float(ve.predicted_saturation(name, q)),
+                                    abs=5 * 0.5 / math.sqrt(n))
+    np.testing.assert_array_equal(ve.predicted_saturation("relu", np.ones(3)), np.zeros(3))
 
 
 def test_overflow_raises_never_nan() -> None:
@@ -168,79 +125,112 @@ def test_overflow_raises_never_nan() -> None:
         ve.depth_profile("relu", 1e4, width=8, n_layers=100, batch=4, seed=0)
 
 
-def test_fit_rate_and_ratios() -> None:
-    v = 3.0 * np.exp(-0.7 * np.arange(1, 11))
-    assert ve.fit_rate(v) == pytest.approx(-0.7, rel=1e-12)
-    assert ve.first_over_last(v) == pytest.approx(math.exp(0.7 * 9), rel=1e-12)
-    assert ve.last_over_first(v) == pytest.approx(math.exp(-0.7 * 9), rel=1e-12)
-    for bad in (np.array([1.0, np.inf]), np.array([1.0, 0.0]), np.array([1.0])):
-        with pytest.raises(ValueError, match="finite positive"):
-            ve.fit_rate(bad)
-
-
-def test_factors_gains_and_critical_points() -> None:
+def test_gains_and_bad_arguments() -> None:
     a = ve.LEAKY_ALPHA
-    assert ve.linear_factors("relu") == (0.5, 0.5)
-    assert ve.linear_factors("leaky_relu") == pytest.approx(((1 + a**2) / 2,) * 2)
-    assert ve.linear_factors("tanh") == (1.0, 1.0)
-    assert ve.linear_factors("sigmoid") == (None, pytest.approx(1 / 16))
-    with pytest.raises(ValueError, match="sigmoid"):
-        ve.linear_rate("sigmoid", 1.0)
     assert ve.recommended_gain("relu") == pytest.approx(math.sqrt(2))
     assert ve.recommended_gain("tanh") == pytest.approx(5 / 3)
     assert ve.recommended_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + a**2)))
-    assert ve.linear_rate("relu", math.sqrt(2)) == pytest.approx(0.0, abs=1e-15)
-    assert ve.linear_rate("tanh", 2.0, backward=True) == pytest.approx(math.log(2.0))
-    np.testing.assert_allclose(ve.gains() ** 2, 2.0 ** np.arange(-4, 7), rtol=1e-12)
-    # critical gains: g^2 c' = 1 (relu-like), chi_1 = 1 (tanh: exactly 1 without bias);
-    # sigmoid's lies where the mean-field gradient factor g^2 E[sigmoid'(sqrt(q*) z)^2] is 1
-    assert ve.critical_g2("relu") == 2.0
-    assert ve.critical_g2("leaky_relu") == pytest.approx(2 / (1 + a**2))
-    assert ve.critical_g2("tanh") == pytest.approx(1.0, abs=1e-6)
-    g2 = ve.critical_g2("sigmoid")
-    assert g2 > 16                                     # beyond the small-signal 1 / c' = 16
     with pytest.raises(ValueError, match="softsign"):
         ve.depth_profile("softsign", 1.0, seed=0, **SMALL)
     with pytest.raises((TypeError, ValueError), match="g"):
         ve.depth_profile("relu", -1.0, seed=0, **SMALL)
 
 
-def test_grid_summary_and_figures_on_a_small_grid(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ve, "sizes", lambda smoke: dict(SMALL))
-    grid = ve.run_grid(0, smoke=True)
-    rec = ve.run_recommended(0, smoke=True)
-    assert grid["act_std"].shape == (4, 11, SMALL["n_layers"])
-    s = ve.summary(grid, rec)
-    assert all(isinstance(v, int | float) and not isinstance(v, np.generic)
-               and math.isfinite(v) for v in s.values())
-    # the relu grid with common random numbers: activation rates differ by exactly ln(sqrt 2)
-    i = ve.ACTIVATIONS.index("relu")
-    np.testing.assert_allclose(np.diff(grid["act_rate"][i]), math.log(math.sqrt(2)),
+@pytest.fixture(scope="module")
+def grid() -> dict:
+    return ve.gain_grid(g2_exponents=range(-4, 7), seed=0, **SMALL)
+
+
+def test_gain_grid_against_closed_forms(grid: dict) -> None:
+    L, a = SMALL["n_layers"], ve.LEAKY_ALPHA
+    layers = np.arange(1, L + 1)
+    assert grid["act_std"].shape == (4, 11, L) and grid["n_gains"] == 11
+    np.testing.assert_allclose(grid["g"] ** 2, 2.0 ** np.arange(-4, 7), rtol=1e-12)
+    relu = ve.ACTIVATIONS.index("relu")
+    # relu mean field: q_l = g^2 (g^2 / 2)^(l-1), so std(relu(z)) = sqrt(q (1/2 - 1/(2 pi)));
+    # the trapezoid rule across the kink at 0 errs by ~1e-7 relative
+    for j, g in enumerate(grid["g"]):
+        q = g**2 * (g**2 / 2) ** (layers - 1)
+        np.testing.assert_allclose(grid["pred_act_std"][relu, j],
+                                   np.sqrt(q * (0.5 - 0.5 / math.pi)), rtol=1e-6)
+        np.testing.assert_allclose(grid["pred_grad_ratio"][relu, j],
+                                   (g**2 / 2) ** ((L - layers) / 2), rtol=1e-9)
+    # common random numbers: relu activation rates differ by exactly ln(sqrt 2) per column
+    np.testing.assert_allclose(np.diff(grid["act_rate"][relu]), math.log(math.sqrt(2)),
                                rtol=1e-9)
-    # the recommended run at relu's gain is the grid's g^2 = 2 column (same seed, same sizes)
-    np.testing.assert_array_equal(rec["relu"]["act_std"], grid["act_std"][i, 5])
-    assert s["relu_he_act_factor"] == pytest.approx(math.exp(grid["act_rate"][i, 5]))
-    assert s["leaky_gain_grad_z"] == pytest.approx(
-        math.log(s["leaky_gain_grad_ratio"]) / math.sqrt(5 * 5 / (4 * SMALL["width"])))
-    table = ve.g1_table(s)
-    assert all(len(col) == 4 for col in table.values())
-    for fig in (ve.plot_heatmaps(grid), ve.plot_profiles(grid), ve.plot_rates(grid),
-                ve.plot_recommended(rec), ve.plot_weight_vs_bias(grid)):
-        assert fig.axes
-        plt.close(fig)
+    assert grid["relu_he_act_factor"] == pytest.approx(math.exp(grid["act_rate"][relu, 5]))
+    # critical gains: g^2 c' = 1 (relu-like), chi_1 = 1 (tanh: exactly 1 without bias);
+    # sigmoid's lies beyond the small-signal 1 / c' = 16
+    assert grid["critical_g2_relu"] == 2.0
+    assert grid["critical_g2_leaky_relu"] == pytest.approx(2 / (1 + a**2))
+    assert grid["critical_g2_tanh"] == pytest.approx(1.0, abs=1e-6)
+    assert grid["critical_g2_sigmoid"] > 16
+    # the chapter's largest relu-like gap, recomputed from the rates
+    gaps = [abs(grid["act_rate"][i, j] - math.log(g**2 * c) / 2)
+            for i, c in ((relu, 0.5), (relu + 1, (1 + a**2) / 2))
+            for j, g in enumerate(grid["g"])]
+    assert grid["relu_rate_max_z"] * grid["rate_se"] >= max(gaps) - 1e-12
 
 
-def test_train_comparison_is_reproducible(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ve, "TRAIN", {**ve.TRAIN, "n_layers": 2})
-    a = ve.train_comparison(3, smoke=True)
-    b = ve.train_comparison(3, smoke=True)
-    assert a["epochs"] == 4
-    for name in ve.ACTIVATIONS:
-        acc = a["test_acc"][name]
-        assert acc.shape == (5,) and np.all((acc >= 0) & (acc <= 1))
-        np.testing.assert_array_equal(acc, b["test_acc"][name])
-    # 2 hidden layers of width 64 at He scale learn the digits well past chance (0.1)
-    assert a["test_acc"]["relu"][-1] > 0.5
-    fig = ve.plot_training(a)
-    assert fig.axes
-    plt.close(fig)
+def test_rates_and_unit_gain_numbers(grid: dict) -> None:
+    r = ve.rates_vs_theory(grid)
+    sig, g1 = ve.ACTIVATIONS.index("sigmoid"), 4                    # g^2 = 2^0 is column 4
+    assert r["sigmoid_grad_rate_g1"] == grid["grad_rate"][sig, g1]
+    # sigmoid' <= 1/4 bounds the gradient factor by g^2 / 16: rate <= ln(1/4) at g^2 = 1
+    assert r["sigmoid_grad_rate_g1_pred"] <= math.log(0.25)
+    assert r["sigmoid_max_chi"] == pytest.approx(theory.chi_1(64.0, 0.0, "sigmoid"))
+    assert 0 <= r["tanh_sat_small"] <= r["tanh_sat_large"] <= 1
+    u = ve.unit_gain(grid)
+    v = grid["bias_grad_norm"][sig, g1]
+    assert u["bias_grad_ratio_sigmoid"] == pytest.approx(v[0] / v[-1], rel=1e-15)
+    table = ve.unit_gain_table(u)
+    assert table.shape == (4, 5) and table.iloc[0, 4] == f"{v[0] / v[-1]:.2e}"
+
+
+def test_recommended_gains_is_the_grid_column_at_he(grid: dict) -> None:
+    rec = ve.recommended_gains(seed=0, **SMALL)
+    relu = ve.ACTIVATIONS.index("relu")
+    # relu's recommended gain sqrt(2) is the grid's g^2 = 2 column (same seed, same sizes)
+    np.testing.assert_array_equal(rec["profiles"]["relu"]["act_std"], grid["act_std"][relu, 5])
+    assert rec["relu_he_grad_ratio_pred"] == pytest.approx(1.0, rel=1e-12)
+    assert rec["leaky_gain_grad_z"] == pytest.approx(
+        math.log(rec["leaky_gain_grad_ratio"]) / math.sqrt(5 * 5 / (4 * SMALL["width"])))
+
+
+def test_train_comparison_matches_plain_training() -> None:
+    t = ve.train_comparison(width=16, n_layers=2, epochs=2, lr=0.005, momentum=0.9,
+                            batch_size=32, seed=3)
+    assert t["train_epochs"] == 2
+    # the relu run rebuilt by hand: split from seed, weights and batches from seed + 1
+    data = datasets.load("digits", np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    model = network.MLP([64, 16, 16, 10], rng, activation="relu",
+                        weight_init=initializers.get("random_normal", stddev=math.sqrt(2 / 16)))
+    hist = train.train(model, data.X_train, data.y_train, rng=rng, epochs=2, batch_size=32,
+                       lr=0.005, momentum=0.9, X_test=data.X_test, y_test=data.y_test,
+                       track_layer_norms=False, progress=False)
+    np.testing.assert_array_equal(t["test_acc"]["relu"], hist.test_acc)
+    assert t["train_best_acc_relu"] == max(hist.test_acc)
+    assert t["train_final_acc_relu"] == hist.test_acc[-1]
+
+
+def test_figures_draw_the_grid(grid: dict) -> None:
+    fig = ve.plot_heatmaps(grid)
+    assert len(fig.axes) == 2 * 4 + 1                   # 8 panels and the colour bar
+    assert fig.axes[4].get_xlabel() == "g² = n·σ²"
+    fig = ve.plot_rates(grid)
+    ax, bx = fig.axes
+    assert len(ax.get_legend().get_texts()) == 4 + 2    # 4 activations, mean field, line
+    assert bx.get_ylabel() == "saturated fraction (mean over layers)"
+    fig = ve.plot_profiles(grid)
+    assert len(fig.axes) == 8 and fig.axes[0].get_ylim() == (-12, 12)
+    fig = ve.plot_weight_vs_bias(grid)
+    assert [len(a.lines) for a in fig.axes] == [4, 4, 4]
+    rec = ve.recommended_gains(seed=0, **SMALL)
+    fig = ve.plot_recommended(rec)
+    assert len(fig.axes[1].lines) == 4 + 4 + 1          # measured, mean field, legend entry
+    trained = {"test_acc": {a: np.linspace(0.1, 0.9, 4) for a in ve.ACTIVATIONS},
+               "gains": rec["gains"], "setup": {"width": 8, "n_layers": 2}}
+    fig = ve.plot_training(trained)
+    assert fig.axes[0].get_ylabel() == "test accuracy" and len(fig.axes[0].lines) == 5
+    plt.close("all")
