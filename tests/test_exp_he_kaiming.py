@@ -108,8 +108,8 @@ def test_fan_mode_profile_closed_forms() -> None:
 def test_leaky_profile_closed_forms() -> None:
     lk = he_kaiming.leaky_profile(alpha=0.5, width=256, n_layers=5, batch=64, n_seeds=8, seed=0)
     assert lk["leaky_gain"] == pytest.approx(math.sqrt(2 / 1.25))
-    np.testing.assert_allclose(lk["curves"]["leaky_gain"]["theory"], np.ones(5), rtol=1e-12)
-    np.testing.assert_allclose(lk["curves"]["relu_gain"]["theory"], 1.25 ** np.arange(1, 6),
+    np.testing.assert_allclose(lk["curves"]["leaky"]["theory"], np.ones(5), rtol=1e-12)
+    np.testing.assert_allclose(lk["curves"]["relu"]["theory"], 1.25 ** np.arange(1, 6),
                                rtol=1e-12)
     assert lk["relu_gain_v30_theory"] == pytest.approx(1.25**5)
     # 5 layers at width 256, 8 seeds: ln sd of the mean ~ sqrt(25/256)/sqrt(8) = 0.11; 3 SE
@@ -142,14 +142,14 @@ def test_plots_draw_their_data() -> None:
     setup = {"n_layers": 3, "width": 4, "n_seeds": 2}
     depth = {"layers": x, "setup": setup,
              "curves": {n: {"ratios": ones, "theory": x * 1.0} for n in he_kaiming.SCHEMES}}
-    curves = {"epochs": np.arange(3), "setup": setup, "train_chance": 0.1,
+    curves = {"epochs": np.arange(3), "setup": {**setup, "chance": 0.1},
               "test_acc": {n: np.full((2, 3), 0.5) for n in ("he", "xavier")}}
     fan = {"fwd": ones, "bwd": ones, "fwd_theory": x, "bwd_theory": x}
     fans = {"layers": x, "setup": {"sizes": (2, 4, 8, 16), "n_seeds": 2}, "fan_in": fan,
             "fan_out": fan}
     leaky = {"layers": x, "setup": {**setup, "alpha": 0.2},
-             "gains": {"leaky_gain": 1.39, "relu_gain": 1.41},
-             "curves": {k: {"ratios": ones, "theory": x} for k in ("leaky_gain", "relu_gain")}}
+             "gains": {"leaky": 1.39, "relu": 1.41},
+             "curves": {k: {"ratios": ones, "theory": x} for k in ("leaky", "relu")}}
     fig = he_kaiming.plot_depth_profile(depth)
     ax, bx = fig.axes
     assert ax.get_yscale() == "log" and bx.get_ylabel() == "log2(measured / theory)"

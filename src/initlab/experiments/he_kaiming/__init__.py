@@ -175,14 +175,15 @@ def train_comparison(*, width: int, n_layers: int, epochs: int, n_seeds: int, lr
     acc = {name: train.curves(runs[i * n_seeds:(i + 1) * n_seeds], "test_acc")
            for i, name in enumerate(names)}
     final = {name: float(a[:, -1].mean()) for name, a in acc.items()}
+    chance = runs[0].chance
     return {
         "train_width": width, "train_epochs": epochs, "train_n_seeds": n_seeds,
-        "train_n_diverged": sum(r.diverged for r in runs), "train_chance": runs[0].chance,
+        "train_n_diverged": sum(r.diverged for r in runs), "train_chance": chance,
         "train_final_he": final["he"], "train_final_xavier": final["xavier"],
         "train_max_xavier": float(acc["xavier"].max()),
         "train_final_gap": final["he"] - final["xavier"],
         "epochs": np.arange(epochs + 1), "test_acc": acc,
-        "setup": {"width": width, "n_layers": n_layers, "n_seeds": n_seeds},
+        "setup": {"width": width, "n_layers": n_layers, "n_seeds": n_seeds, "chance": chance},
     }
 
 
@@ -245,8 +246,8 @@ def leaky_profile(*, alpha: float, width: int, n_layers: int, batch: int, n_seed
                   seed: int) -> dict:
     """``v_l`` through ``n_layers`` square leaky-ReLU layers (slope ``alpha``), two gains.
 
-    "leaky_gain": ``kaiming_normal(a=alpha, nonlinearity="leaky_relu")``, std
-    ``sqrt(2 / (1 + a^2)) / sqrt(n)``; "relu_gain": the ReLU gain ``sqrt(2)``. A leaky ReLU
+    "leaky": ``kaiming_normal(a=alpha, nonlinearity="leaky_relu")``, std
+    ``sqrt(2 / (1 + a^2)) / sqrt(n)``; "relu": the ReLU gain ``sqrt(2)``. A leaky ReLU
     keeps ``(1 + a^2) / 2`` of the second moment, so the per-layer factor is ``1`` with the
     leaky gain and ``1 + a^2`` with the ReLU gain. Per gain: ``ratios`` ``(n_seeds,
     n_layers)`` and ``theory``; recorded: the mean over seeds of ``v_L`` and theory.
@@ -254,10 +255,10 @@ def leaky_profile(*, alpha: float, width: int, n_layers: int, batch: int, n_seed
     check_positive(alpha, "alpha")
     n_layers = check_int(n_layers, "n_layers", minimum=2)
     act = activations.get("leaky_relu", alpha=alpha)
-    inits = {"leaky_gain": initializers.get("kaiming_normal", a=alpha, nonlinearity="leaky_relu"),
-             "relu_gain": initializers.get("kaiming_normal", a=0.0, nonlinearity="relu")}
-    gains = {"leaky_gain": initializers.calculate_gain("leaky_relu", alpha),
-             "relu_gain": initializers.calculate_gain("relu")}
+    inits = {"leaky": initializers.get("kaiming_normal", a=alpha, nonlinearity="leaky_relu"),
+             "relu": initializers.get("kaiming_normal", a=0.0, nonlinearity="relu")}
+    gains = {"leaky": initializers.calculate_gain("leaky_relu", alpha),
+             "relu": initializers.calculate_gain("relu")}
     ratios: dict[str, list] = {k: [] for k in gains}
     for s in sweep.seeds(check_int(seed, "seed"), n_seeds):
         rng = np.random.default_rng(s)
@@ -272,10 +273,10 @@ def leaky_profile(*, alpha: float, width: int, n_layers: int, batch: int, n_seed
                                                             "leaky_relu", alpha=alpha)}
               for key, gain in gains.items()}
     return {
-        "leaky_alpha": float(alpha), "leaky_gain": gains["leaky_gain"],
-        "leaky_v30": float(curves["leaky_gain"]["ratios"][:, -1].mean()),
-        "relu_gain_v30": float(curves["relu_gain"]["ratios"][:, -1].mean()),
-        "relu_gain_v30_theory": float(curves["relu_gain"]["theory"][-1]),
+        "leaky_alpha": float(alpha), "leaky_gain": gains["leaky"],
+        "leaky_v30": float(curves["leaky"]["ratios"][:, -1].mean()),
+        "relu_gain_v30": float(curves["relu"]["ratios"][:, -1].mean()),
+        "relu_gain_v30_theory": float(curves["relu"]["theory"][-1]),
         "layers": np.arange(1, n_layers + 1), "curves": curves, "gains": gains,
         "setup": {"alpha": float(alpha), "width": width, "n_layers": n_layers,
                   "n_seeds": n_seeds},

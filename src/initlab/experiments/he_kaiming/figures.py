@@ -77,7 +77,7 @@ def plot_training(curves: dict) -> Figure:
     for name, acc in curves["test_acc"].items():
         plotting.curves_with_band(ax, curves["epochs"], acc, label=LABELS[name],
                                   color=COLORS[name])
-    ax.axhline(curves["train_chance"], color="0.5", ls=":",
+    ax.axhline(setup["chance"], color="0.5", ls=":",
                label="largest class share (chance)")
     ax.set(title=f"{setup['n_layers']} ReLU layers of width {setup['width']} on the digits "
                  f"({setup['n_seeds']} seeds, mean and min..max)",
@@ -115,9 +115,9 @@ def plot_leaky(leaky: dict) -> Figure:
     setup = leaky["setup"]
     fig, ax = plt.subplots(figsize=(7.5, 4.3))
     x = leaky["layers"]
-    labels = {"leaky_gain": f"gain √(2/(1+a²)) = {leaky['gains']['leaky_gain']:.3f}",
-              "relu_gain": f"ReLU gain √2 = {leaky['gains']['relu_gain']:.3f}"}
-    for key, c in (("leaky_gain", "C2"), ("relu_gain", "C1")):
+    labels = {"leaky": f"gain √(2/(1+a²)) = {leaky['gains']['leaky']:.3f}",
+              "relu": f"ReLU gain √2 = {leaky['gains']['relu']:.3f}"}
+    for key, c in (("leaky", "C2"), ("relu", "C1")):
         p = leaky["curves"][key]
         _seed_lines(ax, x, p["ratios"], c, f"{labels[key]}, each seed")
         ax.plot(x, p["theory"], "--", color=c, lw=2, label="  theory")
