@@ -3,6 +3,7 @@ mean-field correlation trajectories against independent adaptive quadrature."""
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy import integrate, optimize
@@ -106,14 +107,58 @@ def test_linear_net_preserves_correlation_up_to_finite_width_noise():
 
 
 def test_relu_growth_rate_matches_theory():
-    r = eoc.relu_propagation(0, smoke=True)
+    r = eoc.relu_propagation(width=200, n_nets=2, depth=40, seed=0)
     for sw2, rate in r["rate"].items():
         # slope SE ~ 0.02 at N = 200 with 2 nets (Var log q_L ~ 5L/N); 4 SE
         assert abs(rate - math.log(sw2 / 2.0)) < 0.08
+    assert r["relu_rate_err"] == max(abs(v - math.log(s / 2)) for s, v in r["rate"].items())
+    # q_L / q_0 at He's scale: Var log q_L ~ 5 L / N = 1 per net, 2 nets: sd 0.7; 4 sd
+    assert abs(math.log(r["relu_q_ratio_he"])) < 4 * math.sqrt(5 * 40 / 200 / 2)
+    with pytest.raises(ValueError, match="3.0"):
+        eoc.relu_propagation(width=20, n_nets=1, depth=2, seed=0, scales=(1.0, 3.0))
 
 
 def test_ordered_phase_forgets_inputs_within_six_depth_scales():
-    d = eoc.distinguishability(0, smoke=True, n_groups=4)
+    d = eoc.distinguishability(width=150, n_sigma_w2=12, depth=60, n_groups=4, seed=0)
     assert d["delta"][0] == pytest.approx(0.6)
-    assert d["delta_deep_max_ordered"] < 0.01       # mean field: 0.6 e^-6 = 0.0015
-    assert d["delta_shallow_min"] > 0.1
+    assert d["dist_delta_deep_max_ordered"] < 0.01       # mean field: 0.6 e^-6 = 0.0015
+    assert d["dist_delta_shallow_min"] > 0.1
+    assert d["dist_delta_deep_chaotic_sqrt_n"] == pytest.approx(
+        d["dist_delta_deep_median_chaotic"] * math.sqrt(150 * 4), rel=1e-12)
+
+
+def test_trajectories_follow_the_map_within_finite_width_noise():
+    tr = eoc.correlation_trajectories(width=200, n_nets=2, depth=10, seed=1)
+    assert set(tr["phases"]) == {"ordered", "critical", "chaotic"}
+    assert tr["measured"]["critical"].shape == (11, 2)
+    np.testing.assert_allclose(tr["measured"]["chaotic"][0], eoc.C_PAIR, atol=1e-12)  # exact
+    # sd of a correlation over N units <= 1/sqrt(N) per layer; the max over 3 x 2 x 11 cells
+    # of a 2-net mean stays below 4.5 of that unit (the reference's claim)
+    assert tr["traj_max_err_sqrt_n"] < 4.5
+
+
+def test_phase_diagram_values_and_shapes():
+    pd_ = eoc.phase_diagram(n_sigma_w2=5, n_sigma_b2=3, n_line=4, n_slice=6)
+    assert pd_["chi_1"].shape == (3, 5) and pd_["critical"].shape == (4,)
+    assert pd_["chi_1_at_critical"] == pytest.approx(1.0, abs=1e-9)
+    assert pd_["critical_tanh_b0"] == pytest.approx(1.0, abs=1e-6)     # q* = 0, tanh'(0) = 1
+    assert pd_["critical_relu_b0"] == pytest.approx(2.0) == pd_["critical_relu_b005"]
+    assert pd_["critical"][0] == pytest.approx(pd_["critical_tanh_b0"])
+    assert np.all(np.diff(pd_["critical"]) > 0)           # the line bends right with sigma_b2
+
+
+def test_figures_label_their_axes():
+    pd_ = eoc.phase_diagram(n_sigma_w2=5, n_sigma_b2=3, n_line=4, n_slice=6)
+    fig = eoc.plot_phase_diagram(pd_)
+    ax1, ax2 = fig.axes[:2]
+    assert "sigma_b" in ax1.get_ylabel() and ax2.get_yscale() == "log"
+    tr = eoc.correlation_trajectories(width=40, n_nets=1, depth=3, seed=0)
+    fig = eoc.plot_trajectories(tr)
+    assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 4     # 2 pairs x (theory, measured)
+    d = eoc.distinguishability(width=40, n_sigma_w2=3, depth=45, n_groups=2, seed=0)
+    fig = eoc.plot_distinguishability(d)
+    assert fig.axes[0].get_ylabel().startswith("depth") and len(fig.axes[0].lines) == 1
+    r = eoc.relu_propagation(width=40, n_nets=1, depth=3, seed=0)
+    fig = eoc.plot_relu(r)
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 6
+    plt.close("all")

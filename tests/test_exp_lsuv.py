@@ -1,9 +1,10 @@
 """Tests of initlab.experiments.lsuv (chapter 13) against independent references.
 
 References: closed forms of ``E[phi(z)^2]`` (ReLU: 1/2; ELU: via ``E[e^{kz}; z < 0] =
-e^{k^2/2} Phi(-k)``), seeded Monte Carlo with tolerances in standard errors, the linear limit of
-the length map (a product of the ``sigma_w2``), a wide simulated network, and the algebra of
-a rescaled orthogonal matrix.
+e^{k^2/2} Phi(-k)``), seeded Monte Carlo with tolerances in standard errors, and the algebra
+of a rescaled orthogonal matrix. The length-map recursion the chapter predicts with
+(``theory.mean_field_layers``) is tested in tests/test_theory_propagation.py (linear limit,
+wide random ELU nets).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ def test_unit_variance_scales_match_closed_forms() -> None:
     # SE of a mean of 1e6 draws: std / 1000; 5 SE
     assert 1.0 / lx.unit_variance_sigma_w2("tanh") == pytest.approx(t2.mean(),
                                                                     abs=5 * t2.std() / 1e3)
-    assert lx.second_moment("identity", 2.5) == pytest.approx(2.5, rel=1e-12)
 
 
 def test_worst_case_rel_se_closed_form_for_relu() -> None:
@@ -47,20 +47,6 @@ def test_implied_sigma_w2_of_scaled_orthogonal_and_he() -> None:
     he = network.MLP((400, 400), rng, weight_init="he_normal")
     # mean of 160000 squared normals: relative SE sqrt(2 / N) = 0.35%; 5 SE
     assert lx.implied_sigma_w2(he)[0] == pytest.approx(2.0, rel=5 * math.sqrt(2 / 160_000))
-
-
-def test_mean_field_linear_limit_and_wide_network() -> None:
-    X = np.random.default_rng(2).standard_normal((50, 8)) * 1.5
-    s2 = [0.5, 2.0, 3.0]
-    pred = lx.mean_field_variances(X, s2, activation="identity")
-    q1 = 0.5 * np.mean(X**2)
-    np.testing.assert_allclose(pred, q1 * np.cumprod([1.0, 2.0, 3.0]), rtol=1e-12)
-    # a wide ELU net with He init follows the length map (finite width: a few percent)
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((256, 512))
-    model = network.MLP((512,) * 5, rng, activation="elu", weight_init="he_normal")
-    measured = lx.output_variances(model, X)
-    np.testing.assert_allclose(measured, lx.mean_field_variances(X, [2.0] * 4), rtol=0.08)
 
 
 def test_lsuv_scheme_rescales_the_orthogonal_preinit() -> None:

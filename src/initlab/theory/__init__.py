@@ -9,8 +9,8 @@ weights ``(n_in, n_out)`` with i.i.d. entries of variance ``weight_var``,
 - :mod:`.gaussian`: Gaussian expectations by quadrature, the engine of the mean field.
 - :mod:`.mean_field`: length and correlation maps, fixed points, ``chi_1``, depth scales and
   the order-to-chaos line (Poole et al. 2016; Schoenholz et al. 2017).
-- :mod:`.propagation`: the same maps iterated layer by layer (per-layer profiles,
-  correlation trajectories).
+- :mod:`.propagation`: the same maps iterated layer by layer (per-layer profiles with their
+  own ``sigma_w2`` per layer and one length per example, correlation trajectories).
 - :mod:`.random_matrices`: Jacobian spectra at criticality (Pennington et al. 2017),
   Lyapunov exponents of Gaussian products (Newman 1986), the finite-width spread
   ``sqrt(5 L / n)`` of a ReLU net (Hanin & Rolnick 2018).
@@ -39,7 +39,11 @@ from initlab.theory.mean_field import (
     fixed_point_q,
     length_map,
 )
-from initlab.theory.propagation import correlation_trajectory, mean_field_profile
+from initlab.theory.propagation import (
+    correlation_trajectory,
+    mean_field_layers,
+    mean_field_profile,
+)
 from initlab.theory.random_matrices import (
     S_TRANSFORM_S1,
     critical_point,
@@ -78,6 +82,7 @@ __all__ = [
     "jacobian_spread",
     "length_map",
     "lyapunov_exponents",
+    "mean_field_layers",
     "mean_field_profile",
     "predicted_gradient_variance",
     "predicted_variance",

@@ -93,18 +93,14 @@ def implied_sigma_w2(model: network.MLP) -> np.ndarray:
     return np.array([W.shape[0] * float(np.mean(W**2)) for W in model.weights])
 
 
-def second_moment(activation: str, q: float | np.ndarray = 1.0) -> float | np.ndarray:
-    """``E_z[phi(sqrt(q) z)^2]``, ``z ~ N(0, 1)``, by Gauss-Hermite quadrature."""
-    phi = activations.get(activation).f
-    return theory.gaussian_expectation(lambda u: phi(u) ** 2, q)
-
-
 def unit_variance_sigma_w2(activation: str) -> float:
     """The ``sigma_w2`` LSUV should find on square layers: ``1 / E[phi(z)^2]``, ``z ~ N(0, 1)``.
 
-    ``Var(Z_l) = sigma_w2 E[phi(Z_{l-1})^2] = 1`` when ``Z_{l-1} ~ N(0, 1)``.
+    ``Var(Z_l) = sigma_w2 E[phi(Z_{l-1})^2] = 1`` when ``Z_{l-1} ~ N(0, 1)``; ``E[phi(z)^2]``
+    is the second moment of one mean-field layer fed unit variance (Gauss-Hermite).
     """
-    return 1.0 / float(second_moment(activation))
+    layer = theory.mean_field_layers(activation, [1.0], input_var=1.0, rule="hermite")
+    return 1.0 / float(layer["act_second"][0])
 
 
 def worst_case_rel_se(activation: str, width: int, n_layers: int) -> float:
@@ -118,21 +114,6 @@ def worst_case_rel_se(activation: str, width: int, n_layers: int) -> float:
     m2 = theory.gaussian_expectation(lambda u: phi(u) ** 2, 1.0)
     m4 = theory.gaussian_expectation(lambda u: phi(u) ** 4, 1.0)
     return math.sqrt(m4 - m2**2) / m2 / math.sqrt(width * n_layers)
-
-
-def mean_field_variances(X: np.ndarray, sigma_w2: Sequence[float],
-                         activation: str = "elu") -> np.ndarray:
-    """Predicted ``Var(Z_l)``, ``(len(sigma_w2),)``, from the length map of each input row.
-
-    ``q_1(x) = sigma_w2[0] |x|^2 / n_in``, ``q_{l+1}(x) = sigma_w2[l] E[phi(sqrt(q_l(x)) z)^2]``
-    (Poole et al. 2016, zero biases); the prediction is the mean of ``q_l(x)`` over the rows.
-    """
-    q = sigma_w2[0] * np.mean(np.asarray(X, dtype=np.float64) ** 2, axis=1)
-    out = [float(q.mean())]
-    for s2 in sigma_w2[1:]:
-        q = s2 * second_moment(activation, q)
-        out.append(float(np.mean(q)))
-    return np.array(out)
 
 
 # --------------------------------------------------------------- 1. the variance profile
@@ -161,7 +142,9 @@ def variance_profile(*, width: int, n_hidden: int, lsuv_batch: int, tol: float, 
                               activation=activation, tol=tol, max_iter=max_iter)
         var[scheme] = output_variances(model, data.X_test)
         if report is None:
-            pred[scheme] = mean_field_variances(data.X_test, implied_sigma_w2(model), activation)
+            pred[scheme] = theory.mean_field_layers(      # each example's |x|^2 / n_in
+                activation, implied_sigma_w2(model), input_var=np.mean(data.X_test**2, axis=1),
+                rule="hermite")["q"]
         else:
             lsuv_model, var_after = model, np.array(report["var_after"])
             iterations, var_before = np.array(report["iterations"]), report["var_before"]
@@ -304,6 +287,6 @@ def training(*, width: int, n_hidden: int, epochs: int, n_seeds: int, lr: float,
 
 
 __all__ = ["SCHEMES", "build", "build_on_batch", "gain_check", "gain_table",
-           "implied_sigma_w2", "mean_field_variances", "output_variances", "plot_gain_check",
-           "plot_training", "plot_variance_profile", "second_moment", "training",
+           "implied_sigma_w2", "output_variances", "plot_gain_check",
+           "plot_training", "plot_variance_profile", "training",
            "unit_variance_sigma_w2", "variance_profile", "worst_case_rel_se"]

@@ -166,34 +166,6 @@ def _dtanh_sq(u: np.ndarray) -> np.ndarray:
     return (1.0 - np.tanh(u) ** 2) ** 2
 
 
-def mean_field_stds(q1: np.ndarray, sigma_w2: Sequence[float],
-                    sigma_w2_back: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted std of ``A_l`` and relative std of ``dL/dZ_l`` for a tanh stack.
-
-    ``q1`` is ``(n_examples,)``: each input's first pre-activation variance,
-    ``Var(w_1) * ||x||^2`` (exact in expectation over the weights). Forward (Poole et al. 2016,
-    one input at a time): ``E[A_l^2](x) = E_z[tanh(sqrt(q_l(x)) z)^2]``,
-    ``q_{l+1}(x) = sigma_w2[l] * E[A_l^2](x)`` with ``sigma_w2[l] = fan_in * Var(w)`` of layer
-    ``l + 1`` (``len(sigma_w2) = H - 1``). Backward (Glorot and Bengio 2010, sec. 4.2):
-    ``Var(dZ_l) = d_l * sigma_w2_back[l] * Var(dZ_{l+1})`` with ``d_l = E[tanh'(Z_l)^2]`` and
-    ``sigma_w2_back[l] = fan_out * Var(w)`` of layer ``l + 1``. Returns ``(act_std, grad_std)``,
-    each ``(H,)``; ``grad_std`` is relative to the top hidden layer (last entry 1).
-    """
-    q = np.asarray(q1, dtype=np.float64)
-    act_var, d = [], []
-    for l in range(len(sigma_w2) + 1):
-        a2 = theory.gaussian_expectation(_tanh_sq, q)
-        act_var.append(float(np.mean(a2)))
-        d.append(float(np.mean(theory.gaussian_expectation(_dtanh_sq, q))))
-        if l < len(sigma_w2):
-            q = sigma_w2[l] * a2
-    grad_var = [d[-1]]
-    for l in range(len(sigma_w2) - 1, -1, -1):
-        grad_var.append(d[l] * sigma_w2_back[l] * grad_var[-1])
-    grad_var = np.array(grad_var[::-1]) / d[-1]
-    return np.sqrt(act_var), np.sqrt(grad_var)
-
-
 def _layer_stats(name: str, X: np.ndarray, y: np.ndarray, sizes: tuple[int, ...],
                  seed: int) -> dict:
     """Per hidden layer: measured and mean-field std of ``A_l`` and ``dL/dZ_l``, and samples."""
@@ -203,12 +175,14 @@ def _layer_stats(name: str, X: np.ndarray, y: np.ndarray, sizes: tuple[int, ...]
     grads = diagnostics.backprop_grads(model, dout)[:-1]   # hidden layers only
     act_std = np.array([A.std() for A in model.A[1:-1]])
     grad_std = np.array([g.std() for g in grads])
-    # Var(w) of each layer: fan_in * Var(w) forward, fan_out * Var(w) backward
-    shapes = [W.shape for W in model.weights]
-    var_w = [scheme_variance(name, shape) for shape in shapes]
-    sw2 = [shapes[l][0] * var_w[l] for l in range(1, len(sizes) - 2)]
-    sw2_back = [shapes[l][1] * var_w[l] for l in range(1, len(sizes) - 2)]
-    act_pred, grad_pred = mean_field_stds(var_w[0] * np.sum(X**2, axis=1), sw2, sw2_back)
+    # mean field per hidden layer and per example (each input's own length |x|^2 / n_in):
+    # sigma_w2 = fan_in * Var(w) forward, fan_out * Var(w) backward
+    shapes = [W.shape for W in model.weights[:-1]]
+    var_w = np.array([scheme_variance(name, shape) for shape in shapes])
+    fan_in, fan_out = np.array(shapes).T
+    mf = theory.mean_field_layers("tanh", fan_in * var_w, input_var=np.mean(X**2, axis=1),
+                                  sigma_w2_back=fan_out * var_w, rule="hermite")
+    act_pred, grad_pred = mf["act_std"], np.sqrt(mf["grad_var"])
     return {"act_std": act_std, "grad_std": grad_std, "act_pred": act_pred,
             "grad_pred": grad_pred * grad_std[-1], "acts": model.A[1:-1], "grads": grads,
             "act_ratio": float(act_std[-1] / act_std[0]),
@@ -223,9 +197,9 @@ def init_statistics(*, width: int, n_hidden: int, seed: int, n_bins: int = 81) -
     Network ``(64, width x n_hidden, 10)``, tanh, zero biases; all 1797 standardized digits as
     one batch, softmax cross-entropy. Both schemes draw from ``default_rng(seed)`` (common
     random numbers: the same uniforms, scaled). Per scheme: std per layer, measured and
-    from :func:`mean_field_stds`, the ratio last/first hidden layer of each, and density
-    histograms ``act_hist``/``grad_hist`` ``(n_hidden, n_bins)`` on shared ``act_edges``
-    (``[-1, 1]``) and ``grad_edges`` (``+-4`` times the largest gradient std).
+    from :func:`initlab.theory.mean_field_layers`, the ratio last/first hidden layer of each,
+    and density histograms ``act_hist``/``grad_hist`` ``(n_hidden, n_bins)`` on shared
+    ``act_edges`` (``[-1, 1]``) and ``grad_edges`` (``+-4`` times the largest gradient std).
     """
     n_hidden = check_int(n_hidden, "n_hidden", minimum=2)
     X, y = datasets.digits()
@@ -308,7 +282,8 @@ def depth_profile(*, width: int, n_layers: int, seed: int, gain: float = TANH_GA
     distribution="uniform")``), zero biases; ``width`` inputs ``X ~ N(0, 1)``,
     ``(width, width)``. Gradients: a random ``dout ~ N(0, 1)`` at the top, back-propagated to
     every ``dL/dZ_l``. Per gain: ``act_std`` ``(n_layers,)``, ``grad_std`` relative to the top
-    layer, and the mean-field predictions (:func:`mean_field_stds` with ``sigma_w2 = g^2``).
+    layer, and the mean-field predictions (:func:`initlab.theory.mean_field_layers` with
+    ``sigma_w2 = g^2`` in every layer).
     """
     n_layers = check_int(n_layers, "n_layers", minimum=2)
     if gain == 1.0:
@@ -324,9 +299,9 @@ def depth_profile(*, width: int, n_layers: int, seed: int, gain: float = TANH_GA
         top = model.forward(X)
         grads = diagnostics.backprop_grads(model, rng.standard_normal(top.shape))
         grad_std = np.array([dZ.std() for dZ in grads])
-        q1 = g**2 / width * np.sum(X**2, axis=1)      # Var(w) ||x||^2, Var(w) = g^2/width
-        s2 = [g**2] * (n_layers - 1)
-        act_pred, grad_pred = mean_field_stds(q1, s2, s2)
+        mf = theory.mean_field_layers("tanh", [g**2] * n_layers,   # sigma_w2 = width Var(w)
+                                      input_var=np.mean(X**2, axis=1), rule="hermite")
+        act_pred, grad_pred = mf["act_std"], np.sqrt(mf["grad_var"])
         profiles[g] = {"act_std": np.array([A.std() for A in model.A[1:]]),
                        "grad_std": grad_std / grad_std[-1],
                        "act_pred": act_pred, "grad_pred": grad_pred}
@@ -379,6 +354,6 @@ def candidates_table(cand: dict) -> pd.DataFrame:
 
 
 __all__ = ["SCHEMES", "TANH_GAIN", "candidates_table", "demo_table", "depth_profile",
-           "fan_sweep", "init_statistics", "mean_field_stds", "plot_depth_profile",
+           "fan_sweep", "init_statistics", "plot_depth_profile",
            "plot_layer_histograms", "plot_source_demo", "plot_training", "scheme",
            "scheme_variance", "source_demo", "tanh_gain_candidates", "train_comparison"]
