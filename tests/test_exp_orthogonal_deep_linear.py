@@ -186,3 +186,11 @@ def test_forgetting_follows_the_power_law():
     ax = odl.plot_forgetting(fg).axes[0]
     assert ax.get_xscale() == "log" and len(ax.lines) == 2    # median and theory
     plt.close("all")
+    # predicted forgetting times are >= 80 epochs: a cap of 50 censors every run
+    with np.errstate(invalid="ignore"):                     # ratio of two censored medians
+        short = odl.forgetting(width=16, n_examples=48, depths=(2, 8), n_seeds=2,
+                               max_epochs=50, lr_times_depth=0.1, criterion=0.01, seed=0)
+    assert short["forget_not_reached"] == 4 and np.all(np.isinf(short["epochs"]))
+    ax = odl.plot_forgetting(short).axes[0]
+    assert any("not reached in 50 epochs" in t.get_text() for t in ax.get_legend().get_texts())
+    plt.close("all")

@@ -212,7 +212,8 @@ def forgetting(*, width: int, n_examples: int, depths: Sequence[int], n_seeds: i
         "forget_max_rel_err": float(np.max(np.abs(median / predicted - 1.0))),
         "forget_not_reached": int(np.isinf(epochs).sum()),
         "depths": np.array(depths), "epochs": epochs, "median": median, "theory": predicted,
-        "setup": {"width": width, "n_unused": n_unused, "n_seeds": n_seeds},
+        "setup": {"width": width, "n_unused": n_unused, "n_seeds": n_seeds,
+                  "max_epochs": max_epochs},
     }
 
 

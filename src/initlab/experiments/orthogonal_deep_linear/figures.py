@@ -96,11 +96,16 @@ def plot_forgetting(fg: dict) -> Figure:
     """Epochs to criterion versus depth for orthogonal init with full-rank inputs (seeds as
     points, median line) and the power-law forgetting time ``theory.saxe_forget_time``."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    d, setup = fg["depths"], fg["setup"]
+    d, setup, cap = fg["depths"], fg["setup"], fg["setup"]["max_epochs"]
+    ok = np.isfinite(fg["epochs"])
     for j in range(fg["epochs"].shape[1]):
-        ax.scatter(d, fg["epochs"][:, j], s=14, color="C1", alpha=0.6,
+        ax.scatter(d[ok[:, j]], fg["epochs"][ok[:, j], j], s=14, color="C1", alpha=0.6,
                    label=f"orthogonal, {setup['n_seeds']} seeds" if j == 0 else None)
-    ax.plot(d, fg["median"], "-o", ms=4, color="C1", label="median")
+    if (~ok).any():                                   # censored runs: at the cap, open markers
+        rows = np.nonzero(~ok)[0]
+        ax.scatter(d[rows], np.full(rows.size, cap), s=40, marker="^", facecolors="none",
+                   edgecolors="C1", label=f"not reached in {cap} epochs")
+    ax.plot(d, np.minimum(fg["median"], cap), "-o", ms=4, color="C1", label="median")
     ax.plot(d, fg["theory"], "k--", label=r"theory: $(u_*^{-p} - 1)/(p\,\eta D)$, $p = 2 - 2/D$")
     _log_depth_axis(ax, d, (1.0, 2.0, 3.0, 5.0))
     ax.set(xlabel="depth $D$ (layers)", ylabel="epochs to loss criterion (log)",
