@@ -6,6 +6,7 @@ with the notebook's error or with the mismatch lines (``chapter key: expected ..
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,31 @@ def test_committed_notebook_is_clean(name):
                        "them before committing (Jupyter: Edit > Clear Outputs of All Cells)")
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1, f"{name}: needs exactly one cell tagged `parameters` (its settings)"
-    assert "seed =" in "".join(params[0]["source"]), f"{name}: the settings must name the `seed`"
+    settings = "".join(params[0]["source"])
+    assert "seed =" in settings, f"{name}: the settings must name the `seed`"
+    for var in ("smoke", "results_dir"):  # the book sets these through the environment
+        assert f"{var} =" not in settings, f"{name}: `{var}` is not a setting of the chapter"
     book.settings_overrides(ROOT / "chapters" / f"{name}.ipynb", "smoke")  # raises on a stray
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_page_shows_its_code(name):
+    """The imports are visible, and every experiment call has its source one click away."""
+    nb = json.loads((ROOT / "chapters" / f"{name}.ipynb").read_text())
+    hidden = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and {
+        "remove-input", "remove-cell", "hide-input"} & set(c.get("metadata", {}).get("tags", []))]
+    assert not hidden, f"{name}: code cells {hidden} are hidden from the reader"
+    text = "\n".join("".join(c["source"]) for c in nb["cells"])
+    module = re.search(r"^from initlab\.experiments import (\w+)$", text, re.M)
+    assert module, f"{name}: no `from initlab.experiments import <chapter module>` line"
+    assert module.group(1) == name.split("_", 1)[1], (
+        f"{name}: its module should be named like the notebook, got {module.group(1)}")
+    calls = set(re.findall(rf"\b{module.group(1)}\.(\w+)\(", text))
+    shown = set(re.findall(r":pyobject: (\w+)", text))
+    experiments = {c for c in calls  # figures and tables only draw what an experiment returned
+                   if not c.startswith("plot_") and not c.endswith(("_table", "_frame"))}
+    missing = sorted(experiments - shown)
+    assert not missing, f"{name}: experiment calls without a source dropdown: {missing}"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)

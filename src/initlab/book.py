@@ -168,25 +168,17 @@ def settings_overrides(path: Path, mode: str) -> dict:
     return dict(overrides) if mode == "smoke" else {}
 
 
-def _legacy(source: str) -> bool:
-    """A parameters cell of the old form (``smoke``/``results_dir`` set in the notebook)."""
-    return re.search(r"^results_dir\s*=", source, re.M) is not None
-
-
-def _retag(path: Path, before: bool) -> None:
+def _retag(path: Path) -> None:
     """Tag papermill's injected cell remove-cell (after running); the settings cell stays.
 
     The chapter's ``parameters`` cell is the page's visible settings; the injected one only
-    carries smoke-mode overrides. (A legacy parameters cell holding ``results_dir`` is hidden.)
+    carries smoke-mode overrides.
     """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if before and "parameters" in tags and _legacy("".join(cell.source)):
-            _tag(cell, "remove-cell")
-        if not before and "injected-parameters" in tags:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             _tag(cell, "remove-cell")
     nbformat.write(nb, path)
 
@@ -215,18 +207,14 @@ def _execute_one(path: str, results_dir: str, smoke: bool) -> Run:
     (Path(results_dir) / f"{nb.stem}.json").unlink(missing_ok=True)  # no stale results
     start = time.perf_counter()
     try:
-        parameters = settings_overrides(nb, mode)
-        if _legacy(_parameters_source(json.loads(nb.read_text()))):
-            parameters.update({"smoke": smoke, "results_dir": results_dir})
-        _retag(nb, before=True)
         papermill.execute_notebook(
-            nb, nb, parameters=parameters,
+            nb, nb, parameters=settings_overrides(nb, mode),
             kernel_name="python3", cwd=nb.parent, progress_bar=False, log_output=False)
         run = Run(nb.stem, "ok", time.perf_counter() - start)
     except Exception as exc:  # report every failure with the notebook's name, never hang
         run = Run(nb.stem, "failed", time.perf_counter() - start, _describe(exc))
     if nb.exists():
-        _retag(nb, before=False)
+        _retag(nb)
     return run
 
 
