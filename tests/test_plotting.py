@@ -53,3 +53,45 @@ def test_heatmap_annotates_values_and_checks_labels(ax):
         plotting.heatmap(ax, V, ["d=2"], ["0.5", "1"])
     with pytest.raises(ValueError, match="positive"):
         plotting.heatmap(ax, -V, ["a", "b"], ["c", "d"], log=True)
+
+
+def test_check_fits_column_names_what_is_too_wide_or_too_small():
+    plotting.setup()
+    fig, axes = plt.subplots(1, 2)                      # the default size fits
+    plotting.check_fits_column(fig, "fig_ok")
+    fig.set_size_inches(8.5, 4)
+    with pytest.raises(ValueError, match=r"fig_wide is 8\.50 in wide"):
+        plotting.check_fits_column(fig, "fig_wide")
+    fig.set_size_inches(plotting.MAX_WIDTH, 4)
+    axes[0].set_title("tiny", fontsize=7)
+    with pytest.raises(ValueError, match=r"'tiny' is 7\.0 pt"):
+        plotting.check_fits_column(fig, "fig_small")
+    plt.close(fig)
+    fig, _ = plt.subplots(1, 3, figsize=(plotting.MAX_WIDTH, 3))
+    with pytest.raises(ValueError, match="3 panels side by side"):
+        plotting.check_fits_column(fig, "fig_three")
+    plt.close(fig)
+    fig, _ = plt.subplots(2, 2, figsize=(plotting.MAX_WIDTH, 5))   # stacked: two per row is fine
+    plotting.check_fits_column(fig, "fig_grid")
+    plt.close(fig)
+
+
+def test_figure_outside_a_kernel_checks_and_closes():
+    plotting.setup()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    plotting.figure("fig_line", fig)
+    assert not plt.fignum_exists(fig.number)
+    fig, _ = plt.subplots(figsize=(9, 3))
+    with pytest.raises(ValueError, match="fig_too_wide"):
+        plotting.figure("fig_too_wide", fig)
+    plt.close(fig)
+
+
+def test_integer_ticks(ax):
+    ax.plot([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
+    plotting.integer_ticks(ax, "both")
+    ax.figure.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    with pytest.raises(ValueError, match="'z'"):
+        plotting.integer_ticks(ax, "z")

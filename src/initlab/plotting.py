@@ -10,10 +10,17 @@ Shapes: ``curves`` is ``(n_seeds, n_points)``, one row per seed; ``values`` of a
 
 Call :func:`setup` once per notebook. Never set ``MPLBACKEND=Agg`` for a kernel that makes the
 book: the figures would silently vanish from the pages (see STYLE.md).
+
+Figures for the text column: the page's column is about 690 px wide, which at :data:`DPI` is
+:data:`MAX_WIDTH` inches, so a figure drawn at most that wide is shown at its own size and its
+fonts at their own size (at least :data:`MIN_FONT` points). At most two panels side by side;
+stack more, or split the figure. :func:`figure` checks both and glues the figure for a numbered,
+captioned ``{glue:figure}`` on the page.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -22,16 +29,83 @@ import numpy as np
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from initlab import results
 from initlab._checks import check_finite_array
 
 DPI = 110  # inline PNGs: sharp on the page, small in the repository-free HTML
+MAX_WIDTH = 6.3  # inches: 693 px at DPI, the width of the text column
+MIN_FONT = 10.0  # points, at the size the figure is shown
+MAX_PANELS_PER_ROW = 2
 
 
 def setup() -> None:
-    """Apply the book's theme: seaborn ``whitegrid``, colour-blind palette, PNG figures at DPI."""
+    """Apply the book's theme: seaborn ``whitegrid``, colour-blind palette, PNG figures at DPI,
+    column-wide figures (``MAX_WIDTH`` x 3.6 in) with fonts of at least ``MIN_FONT`` points."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    mpl.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "figure.figsize": (7.0, 4.0),
-                         "axes.titlesize": "medium", "legend.frameon": False})
+    mpl.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI,
+                         "figure.figsize": (MAX_WIDTH, 3.6), "font.size": 11,
+                         "axes.titlesize": 11, "axes.labelsize": 11, "xtick.labelsize": 10,
+                         "ytick.labelsize": 10, "legend.fontsize": 10,
+                         "legend.title_fontsize": 10, "figure.titlesize": 11,
+                         "legend.frameon": False})
+
+
+def check_fits_column(fig: plt.Figure, name: str = "figure") -> None:
+    """Raise ValueError naming ``name`` if ``fig`` is wider than ``MAX_WIDTH``, has more than
+    ``MAX_PANELS_PER_ROW`` panels side by side, or any visible text below ``MIN_FONT`` points."""
+    width = float(fig.get_size_inches()[0])
+    if width > MAX_WIDTH + 1e-9:
+        raise ValueError(f"{name} is {width:.2f} in wide; the text column takes at most "
+                         f"{MAX_WIDTH} in at {DPI} dpi (stack the panels or split the figure)")
+    columns: dict[float, int] = {}
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>" or not ax.get_visible():
+            continue
+        box = ax.get_position()
+        row = round(box.y0, 2)
+        columns[row] = columns.get(row, 0) + 1
+    if columns and max(columns.values()) > MAX_PANELS_PER_ROW:
+        raise ValueError(f"{name} has {max(columns.values())} panels side by side; the column "
+                         f"holds at most {MAX_PANELS_PER_ROW}")
+    for text in fig.findobj(mpl.text.Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_FONT:
+            raise ValueError(f"{name}: text {text.get_text()[:40]!r} is "
+                             f"{text.get_fontsize():.1f} pt, below {MIN_FONT} pt")
+
+
+def figure(key: str, fig: plt.Figure) -> None:
+    """Glue ``fig`` under ``key`` for a numbered, captioned figure on the page, then close it.
+
+    The page places it with ``{glue:figure} key`` (with ``:name:`` for ``{numref}`` links, an
+    ``:alt:`` text and a caption that says what to look at). Run outside the book pipeline (a
+    reader's own Jupyter), the figure is also shown under the cell. Raises if it does not fit
+    the text column (:func:`check_fits_column`).
+    """
+    check_fits_column(fig, key)
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue
+    except ImportError:  # plain python: nothing to glue into
+        plt.close(fig)
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        glue(key, fig, display=False)
+        if not os.environ.get(results.MODE_ENV):  # a reader's Jupyter, not the book: show it too
+            from IPython.display import display
+            display(fig)
+    plt.close(fig)
+
+
+def integer_ticks(ax: Axes, axis: str = "x") -> Axes:
+    """Ticks at whole numbers only on ``axis`` ("x", "y" or "both"): layers, epochs, counts."""
+    from matplotlib.ticker import MaxNLocator
+
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f"`axis` must be 'x', 'y' or 'both', got {axis!r}")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        getattr(ax, f"{name}axis").set_major_locator(MaxNLocator(integer=True))
+    return ax
 
 
 def curves_with_band(ax: Axes, x: Sequence[float] | np.ndarray, curves: np.ndarray,
