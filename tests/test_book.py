@@ -238,3 +238,15 @@ def test_refresh_reference_command(tmp_path, capsys):
 def test_main_needs_a_book_root(tmp_path):
     with pytest.raises(SystemExit):
         book.main(["--root", str(tmp_path), "stage"])
+
+
+def test_a_full_run_after_a_smoke_run_uses_the_full_settings(tiny):
+    """execute in place twice: the smoke run's injected values must not leak into full."""
+    root = tiny[0]
+    runs = book.execute(root / "_build" / "stage", root / "_build" / "results" / "full", "full",
+                        only=["01_tiny"])
+    assert runs[0].status == "ok", runs[0].error
+    res = results.load(root / "_build" / "results" / "full" / "01_tiny.json")
+    assert res["mode"] == "full" and res["values"]["answer"] == 0.25
+    cells = executed(root, "01_tiny").cells
+    assert not [c for c in cells if "injected-parameters" in c.metadata.get("tags", [])]

@@ -168,17 +168,23 @@ def settings_overrides(path: Path, mode: str) -> dict:
     return dict(overrides) if mode == "smoke" else {}
 
 
-def _retag(path: Path) -> None:
-    """Tag papermill's injected cell remove-cell (after running); the settings cell stays.
+def _retag(path: Path, drop: bool = False) -> None:
+    """Tag papermill's injected cell remove-cell (after running), or ``drop`` it (before).
 
     The chapter's ``parameters`` cell is the page's visible settings; the injected one only
-    carries smoke-mode overrides.
+    carries smoke-mode overrides. A notebook executed before (in place) still holds the last
+    run's injected cell, and papermill injects nothing when there is nothing to override (full
+    mode): so it is dropped first, or a full run would silently reuse smoke values.
     """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+    injected = [c for c in nb.cells
+                if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    for cell in injected:
+        if drop:
+            nb.cells.remove(cell)
+        else:
             _tag(cell, "remove-cell")
     nbformat.write(nb, path)
 
@@ -205,6 +211,7 @@ def _execute_one(path: str, results_dir: str, smoke: bool) -> Run:
     os.environ.update({results.RESULTS_DIR_ENV: results_dir, results.MODE_ENV: mode})
     nb = Path(path)
     (Path(results_dir) / f"{nb.stem}.json").unlink(missing_ok=True)  # no stale results
+    _retag(nb, drop=True)  # no stale settings either
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
