@@ -95,3 +95,11 @@ def test_integer_ticks(ax):
     assert all(float(t).is_integer() for t in ax.get_xticks())
     with pytest.raises(ValueError, match="'z'"):
         plotting.integer_ticks(ax, "z")
+
+
+def test_figure_can_save_a_png_for_another_page(tmp_path):
+    plotting.setup()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    plotting.figure("fig_saved", fig, save=tmp_path / "figures" / "fig_saved.png")
+    assert (tmp_path / "figures" / "fig_saved.png").read_bytes()[:4] == b"\x89PNG"

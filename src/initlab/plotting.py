@@ -73,15 +73,19 @@ def check_fits_column(fig: plt.Figure, name: str = "figure") -> None:
                              f"{text.get_fontsize():.1f} pt, below {MIN_FONT} pt")
 
 
-def figure(key: str, fig: plt.Figure) -> None:
+def figure(key: str, fig: plt.Figure, save: str | os.PathLike | None = None) -> None:
     """Glue ``fig`` under ``key`` for a numbered, captioned figure on the page, then close it.
 
     The page places it with ``{glue:figure} key`` (with ``:name:`` for ``{numref}`` links, an
     ``:alt:`` text and a caption that says what to look at). Run outside the book pipeline (a
-    reader's own Jupyter), the figure is also shown under the cell. Raises if it does not fit
-    the text column (:func:`check_fits_column`).
+    reader's own Jupyter), the figure is also shown under the cell. ``save``: also write it as a
+    PNG there (for a page that shows another page's figure, e.g. the intro). Raises if it does
+    not fit the text column (:func:`check_fits_column`).
     """
     check_fits_column(fig, key)
+    if save is not None:
+        os.makedirs(os.path.dirname(os.fspath(save)) or ".", exist_ok=True)
+        fig.savefig(save, dpi=DPI, bbox_inches="tight")
     try:
         from IPython import get_ipython
         from myst_nb import glue

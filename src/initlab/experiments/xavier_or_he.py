@@ -1,0 +1,152 @@
+"""Chapter 15, Xavier or He? The verdict across depth, in one figure.
+
+What: the three inits a practitioner meets first, on the two activations that matter most, at
+depths from a couple of layers to thirty:
+
+- Glorot / Xavier (``glorot_uniform``): ``Var(w) = 2 / (fan_in + fan_out)``, i.e. ``1/n`` on
+  square layers (Glorot and Bengio 2010);
+- He / Kaiming (``kaiming_normal``, a plain Gaussian): ``Var(w) = 2 / fan_in`` (He et al. 2015);
+- PyTorch's default ``nn.Linear`` init, ``kaiming_uniform_(a=sqrt(5))`` = ``U(+-1/sqrt(fan_in))``:
+  ``Var(w) = 1 / (3 fan_in)``.
+
+Two measurements per (activation, init, depth, seed): :func:`scale_at_init`, the RMS of the last
+hidden layer's activations over the RMS of the input on the digits, at initialization; and
+:func:`accuracy_after_training`, the test accuracy after a fixed budget of SGD with momentum.
+
+Prediction (chapters 4-6): per ReLU layer the second moment is multiplied by
+``fan_in Var(w) / 2``: 1 (He), 1/2 (Glorot), 1/6 (PyTorch), so after ``L`` layers the RMS ratio
+is about ``1``, ``2^(-L/2)`` and ``6^(-L/2)``. For tanh, near 0 the factor is ``fan_in Var(w)``:
+1 (Glorot, then a slow power-law decay), 2 (He: grows until tanh saturates), 1/3 (PyTorch).
+
+Shapes: networks ``(64, width x depth, 10)``, zero biases; ``X`` rows are digits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from initlab import datasets, initializers, network, plotting, sweep, train
+
+#: The three inits, as ``initializers.get`` arguments.
+INITS = {
+    "glorot": ("glorot_uniform", {}),
+    "he": ("kaiming_normal", {"nonlinearity": "relu"}),
+    "pytorch": ("kaiming_uniform", {"a": math.sqrt(5.0)}),
+}
+LABELS = {"glorot": "Glorot (Xavier)", "he": "He (Kaiming)", "pytorch": "PyTorch default"}
+COLORS = {"glorot": "C0", "he": "C2", "pytorch": "C3"}
+ACTIVATIONS = ("relu", "tanh")
+
+
+def _init(name: str):
+    init_name, params = INITS[name]
+    return initializers.get(init_name, **params)
+
+
+def scale_at_init(*, depths: Sequence[int], width: int, n_seeds: int, seed: int) -> dict:
+    """RMS of the last hidden layer over the input's, at init, per activation, init and depth.
+
+    One net per (activation, init, depth, seed), seeds ``sweep.seeds(seed, n_seeds)``; the input
+    is the training digits of the split drawn from ``seed``. The number at the deepest depth is
+    the geometric mean over seeds (the ratios are log-normal across seeds).
+    """
+    X = datasets.load("digits", np.random.default_rng(seed)).X_train
+    rms_x = math.sqrt(float(np.mean(X**2)))
+    scale = {}
+    for act in ACTIVATIONS:
+        for name in INITS:
+            rows = []
+            for s in sweep.seeds(seed, n_seeds):
+                rng = np.random.default_rng(s)
+                row = []
+                for depth in depths:
+                    model = network.MLP((64,) + (width,) * depth + (10,), rng, activation=act,
+                                        weight_init=_init(name))
+                    model.forward(X)
+                    row.append(math.sqrt(float(np.mean(model.A[-2] ** 2))) / rms_x)
+                rows.append(row)
+            scale[act, name] = np.array(rows)                    # (n_seeds, n_depths)
+
+    def deep(act: str, name: str) -> float:
+        return float(np.exp(np.log(scale[act, name][:, -1]).mean()))
+
+    return {
+        "scale_depth_deep": int(depths[-1]), "scale_width": width, "scale_n_seeds": n_seeds,
+        "relu_glorot_scale_deep": deep("relu", "glorot"), "relu_he_scale_deep": deep("relu", "he"),
+        "relu_pytorch_scale_deep": deep("relu", "pytorch"),
+        "tanh_glorot_scale_deep": deep("tanh", "glorot"), "tanh_he_scale_deep": deep("tanh", "he"),
+        "tanh_pytorch_scale_deep": deep("tanh", "pytorch"),
+        "relu_glorot_scale_deep_theory": 2.0 ** (-depths[-1] / 2),
+        "relu_pytorch_scale_deep_theory": 6.0 ** (-depths[-1] / 2),
+        "depths": np.array(depths), "scale": scale,
+    }
+
+
+def accuracy_after_training(*, depths: Sequence[int], width: int, n_seeds: int, epochs: int,
+                            lr: float, momentum: float, batch_size: int, seed: int,
+                            n_jobs: int = 1) -> dict:
+    """Test accuracy after ``epochs`` of SGD with momentum, per activation, init and depth.
+
+    The same budget for every net (``lr``, ``momentum``, ``batch_size``, ``epochs``), the same
+    digits split (from ``seed``), run seeds ``sweep.seeds(seed, n_seeds)`` shared by the inits.
+    A diverged run counts as chance accuracy (it learned nothing usable) and is counted.
+    """
+    keys = [(act, name, depth, s) for act in ACTIVATIONS for name in INITS for depth in depths
+            for s in sweep.seeds(seed, n_seeds)]
+    configs = [{"sizes": (64,) + (width,) * depth + (10,), "seed": s, "data_seed": seed,
+                "activation": act, "weight_init": _init(name), "epochs": epochs, "lr": lr,
+                "momentum": momentum, "batch_size": batch_size} for act, name, depth, s in keys]
+    runs = sweep.run(train.run_config, configs, n_jobs=n_jobs)
+    chance = runs[0].chance
+    final = {k: chance if r.diverged else float(r.test_acc[-1]) for k, r in zip(keys, runs,
+                                                                                  strict=True)}
+    acc = {(act, name): np.array([[final[act, name, d, s] for d in depths]
+                                  for s in sweep.seeds(seed, n_seeds)])
+           for act in ACTIVATIONS for name in INITS}
+
+    def at(act: str, name: str, column: int) -> float:
+        return float(acc[act, name][:, column].mean())
+
+    return {
+        "train_depth_shallow": int(depths[0]), "train_depth_deep": int(depths[-1]),
+        "train_epochs": epochs, "train_n_seeds": n_seeds, "train_chance": chance,
+        "train_n_diverged": sum(r.diverged for r in runs),
+        "relu_glorot_acc_deep": at("relu", "glorot", -1), "relu_he_acc_deep": at("relu", "he", -1),
+        "relu_pytorch_acc_deep": at("relu", "pytorch", -1),
+        "tanh_glorot_acc_deep": at("tanh", "glorot", -1), "tanh_he_acc_deep": at("tanh", "he", -1),
+        "tanh_pytorch_acc_deep": at("tanh", "pytorch", -1),
+        "relu_min_acc_shallow": min(at("relu", n, 0) for n in INITS),
+        "tanh_min_acc_shallow": min(at("tanh", n, 0) for n in INITS),
+        "depths": np.array(depths), "acc": acc,
+    }
+
+
+def plot_verdict(scale: dict, trained: dict) -> Figure:
+    """2 x 2: activation scale at init (top, log) and test accuracy (bottom) against depth,
+    ReLU (left) and tanh (right), one line per init (mean over seeds, band min..max)."""
+    fig, axes = plt.subplots(2, 2, figsize=(plotting.MAX_WIDTH, 5.6), sharex=True)
+    for j, act in enumerate(ACTIVATIONS):
+        top, bottom = axes[0, j], axes[1, j]
+        for name in INITS:
+            s = scale["scale"][act, name]
+            top.plot(scale["depths"], np.exp(np.log(s).mean(axis=0)), "o-", ms=3,
+                     color=COLORS[name], label=LABELS[name])
+            top.fill_between(scale["depths"], s.min(axis=0), s.max(axis=0), color=COLORS[name],
+                             alpha=0.2, linewidth=0)
+            plotting.curves_with_band(bottom, trained["depths"], trained["acc"][act, name],
+                                      color=COLORS[name])
+        top.set_yscale("log")
+        top.set_title(act)
+        bottom.axhline(trained["train_chance"], color="0.5", ls=":", lw=1)
+        bottom.set(ylim=(0, 1), xlabel="hidden layers")
+        plotting.integer_ticks(bottom, "x")
+    axes[0, 0].set_ylabel("last-layer RMS / input RMS")
+    axes[1, 0].set_ylabel("test accuracy")
+    axes[0, 0].legend(loc="lower left")
+    fig.tight_layout()
+    return fig
