@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import datasets, train
+from initlab import datasets, plotting, train
 from initlab.experiments import sgd_randomness as sr
 
 RECIPE = {"width": 32, "activation": "relu", "weight_init": "he_normal"}
@@ -123,6 +123,7 @@ def test_twin_runs() -> None:
     assert 0 < t["twin_nudge_size"] == t["max_abs"]["ulp"][0] <= 2.0 ** -52
     assert t["twin_ulp_growth"] == t["twin_ulp_max_abs"] / t["twin_nudge_size"]
     fig = sr.plot_twins(t)
+    plotting.check_fits_column(fig, "plot_twins")
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
     assert len(ax.get_legend().get_texts()) == 5   # 3 twins, largest |w|, machine epsilon
@@ -198,11 +199,23 @@ def test_seed_grid_slices_and_pooling_on_known_structure(monkeypatch: pytest.Mon
     assert g["curves"]["test_acc"].shape == (K, epochs + 1)
     assert (g["n_seeds"], g["epochs"], g["n_params"]) == (K, epochs, 50)
     fig = sr.plot_spread(g)
-    assert len(fig.axes) == 3   # conditions, grid, colorbar
-    assert fig.axes[0].get_ylabel() == f"test accuracy ({g['n_test']} test images)"
-    assert fig.axes[1].get_xlabel() == "shuffle stream j"
+    plotting.check_fits_column(fig, "plot_spread")
+    assert len(fig.axes) == 1   # the three conditions
+    assert fig.axes[0].get_ylabel() == f"test accuracy\n({g['n_test']} test images)"
+    assert len(fig.axes[0].get_xticklabels()) == 3
+    plt.close(fig)
+    fig = sr.plot_grid(g)
+    plotting.check_fits_column(fig, "plot_grid")
+    assert len(fig.axes) == 2   # the grid, its colorbar
+    bx = fig.axes[0]
+    assert bx.get_xlabel() == "shuffle stream j" and bx.get_ylabel() == "init stream i"
+    np.testing.assert_allclose(bx.images[0].get_array(), acc)
+    frames = [p for p in bx.patches if p.get_label().startswith(("row 0", "column 0"))]
+    assert len(frames) == 2 and not any(p.get_clip_on() for p in frames)  # drawn in full
+    assert len(fig.legends[0].get_texts()) == 3   # row 0, column 0, diagonal
     plt.close(fig)
     fig = sr.plot_curves(g)
+    plotting.check_fits_column(fig, "plot_curves")
     ax, bx = fig.axes
     assert bx.get_yscale() == "log" and ax.get_xlabel() == bx.get_xlabel() == "epoch"
     assert len(ax.lines) == K + 2   # one line per seed, the legend's proxy, the mean

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import diagnostics, losses, network, sweep, train
+from initlab import diagnostics, losses, network, plotting, sweep, train
 from initlab.experiments import zero_vs_random as zvr
 
 WIDTH = 64
@@ -157,12 +157,20 @@ def test_compare_schemes_on_spirals() -> None:
     assert zvr.compare_schemes(**kw, schemes=schemes, n_jobs=2)["spirals_normal_final_mean"] \
         == c["spirals_normal_final_mean"]
     fig = zvr.plot_training([c])
+    plotting.check_fits_column(fig, "plot_training")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "test accuracy"
     assert len(ax.lines) == len(schemes) + 1      # one mean per scheme, the chance line
+    assert len(fig.legends[0].get_texts()) == len(schemes) + 1
     plt.close(fig)
+    plotting.check_fits_column(zvr.plot_training([c, c]), "plot_training, two datasets")
+    plt.close("all")
+    with pytest.raises(ValueError, match="got 3"):
+        zvr.plot_training([c, c, c])
     fig = zvr.plot_final([c, c])
-    assert len(fig.axes) == 2 and fig.axes[0].get_xlabel() == "final test accuracy"
+    plotting.check_fits_column(fig, "plot_final")
+    assert len(fig.axes) == 2 and fig.axes[1].get_xlabel() == "final test accuracy"
+    assert fig.axes[0].get_position().y0 > fig.axes[1].get_position().y1   # stacked
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][0] == "all zeros"
     plt.close(fig)
 
@@ -201,6 +209,7 @@ def test_imbalanced_digits_and_trace() -> None:
     assert np.all(np.diff(t["grad_norms"][:, 3]) < 0)   # b_2 approaches its minimiser
     assert t["trace_p_train_max"] == pytest.approx(8 * t["trace_p_train_min"], rel=0.1)
     fig = zvr.plot_zero_trace(t)
+    plotting.check_fits_column(fig, "plot_zero_trace")
     ax, bx = fig.axes
     assert ax.get_yscale() == "symlog" and ax.get_xlabel() == "epoch"
     assert bx.get_xlabel() == "class frequency in train set"

@@ -46,16 +46,17 @@ from initlab import datasets, network, stats, train
 from initlab._checks import check_int, check_positive
 from initlab.experiments.sgd_randomness.figures import (
     plot_curves,
+    plot_grid,
     plot_spread,
     plot_twins,
     reuse_table,
     stream_table,
 )
 
-__all__ = ["Streams", "flat_parameters", "init_builder", "plot_curves", "plot_spread",
-           "plot_twins", "relative_distance", "reuse_table", "seed_grid", "seeding_shortcuts",
-           "seeds_table", "seeds_to_resolve", "shuffle_order_entangled", "stream_reuse",
-           "stream_table", "streams", "twin_runs"]
+__all__ = ["Streams", "flat_parameters", "init_builder", "plot_curves", "plot_grid",
+           "plot_spread", "plot_twins", "relative_distance", "reuse_table", "seed_grid",
+           "seeding_shortcuts", "seeds_table", "seeds_to_resolve", "shuffle_order_entangled",
+           "stream_reuse", "stream_table", "streams", "twin_runs"]
 
 
 # --------------------------------------------------------------------------- 1. the streams
@@ -75,7 +76,8 @@ def streams(seed: int, n: int) -> Streams:
     ``root = SeedSequence(seed)``; ``data, init_root, shuffle_root = root.spawn(3)``;
     ``init = init_root.spawn(n)``, ``shuffle = shuffle_root.spawn(n)``. Each child is the
     root's entropy plus a distinct ``spawn_key`` (e.g. ``(1, i)`` for init ``i``), hashed into
-    the generator's state, so no two streams coincide, and the first ``n`` children do not
+    256 bits of seed material for the generator (PCG64: a 128-bit state and a 128-bit
+    increment), so no two streams coincide, and the first ``n`` children do not
     depend on ``n``. Pass each to ``np.random.default_rng``.
     """
     seed = check_int(seed, "seed")
@@ -85,7 +87,7 @@ def streams(seed: int, n: int) -> Streams:
 
 
 def _state(seq: np.random.SeedSequence) -> tuple[int, ...]:
-    """The first 256 bits a stream's generator is seeded with: equal tuples = the same stream."""
+    """The 256 bits of seed material a stream hands to PCG64: equal tuples = the same stream."""
     return tuple(int(w) for w in seq.generate_state(4, np.uint64))
 
 
