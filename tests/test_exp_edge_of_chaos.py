@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from initlab import theory
+from initlab import plotting, theory
 from initlab.experiments import edge_of_chaos as eoc
 
 
@@ -150,15 +150,22 @@ def test_phase_diagram_values_and_shapes():
 def test_figures_label_their_axes():
     pd_ = eoc.phase_diagram(n_sigma_w2=5, n_sigma_b2=3, n_line=4, n_slice=6)
     fig = eoc.plot_phase_diagram(pd_)
+    plotting.check_fits_column(fig)
     ax1, ax2 = fig.axes[:2]
     assert "sigma_b" in ax1.get_ylabel() and ax2.get_yscale() == "log"
+    assert ax1.get_position().y0 > ax2.get_position().y0          # stacked, not side by side
     tr = eoc.correlation_trajectories(width=40, n_nets=1, depth=3, seed=0)
     fig = eoc.plot_trajectories(tr)
-    assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 4     # 2 pairs x (theory, measured)
+    plotting.check_fits_column(fig)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 3 and len(shown[0].lines) == 4      # 2 pairs x (theory, measured)
+    assert all(t == int(t) for t in shown[2].get_xticks())  # whole layers
     d = eoc.distinguishability(width=40, n_sigma_w2=3, depth=45, n_groups=2, seed=0)
     fig = eoc.plot_distinguishability(d)
+    plotting.check_fits_column(fig)
     assert fig.axes[0].get_ylabel().startswith("depth") and len(fig.axes[0].lines) == 1
     r = eoc.relu_propagation(width=40, n_nets=1, depth=3, seed=0)
     fig = eoc.plot_relu(r)
+    plotting.check_fits_column(fig)
     assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 6
     plt.close("all")

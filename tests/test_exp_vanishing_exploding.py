@@ -15,7 +15,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import datasets, diagnostics, initializers, losses, network, stats, theory, train
+from initlab import (
+    datasets,
+    diagnostics,
+    initializers,
+    losses,
+    network,
+    plotting,
+    stats,
+    theory,
+    train,
+)
 from initlab.experiments import vanishing_exploding as ve
 from initlab.experiments.vanishing_exploding import profiles
 
@@ -215,22 +225,36 @@ def test_train_comparison_matches_plain_training() -> None:
 
 
 def test_figures_draw_the_grid(grid: dict) -> None:
-    fig = ve.plot_heatmaps(grid)
-    assert len(fig.axes) == 2 * 4 + 1                   # 8 panels and the colour bar
-    assert fig.axes[4].get_xlabel() == "g² = n·σ²"
+    for which in ("act_std", "grad_std"):
+        fig = ve.plot_heatmaps(grid, which)
+        plotting.check_fits_column(fig, which)
+        assert len(fig.axes) == 4 + 1                   # 4 panels and the colour bar
+        assert fig.axes[2].get_xlabel() == "g² = n·σ²"
+        assert fig.axes[-1].get_label() == "<colorbar>"
+        fig = ve.plot_profiles(grid, which)
+        plotting.check_fits_column(fig, which)
+        assert len(fig.axes) == 4 and fig.axes[0].get_ylim() == (-12, 12)
+        assert all(t == int(t) for t in fig.axes[2].get_xticks())   # whole layers
+    with pytest.raises(ValueError, match="'weights'"):
+        ve.plot_heatmaps(grid, "weights")
     fig = ve.plot_rates(grid)
+    plotting.check_fits_column(fig)
     ax, bx = fig.axes
     assert len(ax.get_legend().get_texts()) == 4 + 2    # 4 activations, mean field, line
-    assert bx.get_ylabel() == "saturated fraction (mean over layers)"
-    fig = ve.plot_profiles(grid)
-    assert len(fig.axes) == 8 and fig.axes[0].get_ylim() == (-12, 12)
+    assert bx.get_ylabel() == "saturated fraction\n(mean over layers)"
     fig = ve.plot_weight_vs_bias(grid)
+    plotting.check_fits_column(fig)
     assert [len(a.lines) for a in fig.axes] == [4, 4, 4]
     rec = ve.recommended_gains(seed=0, **SMALL)
     fig = ve.plot_recommended(rec)
+    plotting.check_fits_column(fig)
     assert len(fig.axes[1].lines) == 4 + 4 + 1          # measured, mean field, legend entry
+    top = fig.axes[0]                                   # its own y range, not the gradients'
+    data = max(abs(y) for line in top.get_lines() for y in line.get_ydata())
+    assert top.get_ylim() == pytest.approx((-1.1 * max(1.0, data), 1.1 * max(1.0, data)))
     trained = {"test_acc": {a: np.linspace(0.1, 0.9, 4) for a in ve.ACTIVATIONS},
                "gains": rec["gains"], "setup": {"width": 8, "n_layers": 2}}
     fig = ve.plot_training(trained)
+    plotting.check_fits_column(fig)
     assert fig.axes[0].get_ylabel() == "test accuracy" and len(fig.axes[0].lines) == 5
     plt.close("all")

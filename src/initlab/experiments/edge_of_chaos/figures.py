@@ -4,7 +4,8 @@ What: one function per figure, each reading the dict an experiment of
 :mod:`initlab.experiments.edge_of_chaos` returned (they compute nothing new): the phase
 diagram of tanh with its depth scale, measured against predicted correlation trajectories,
 the distinguishability heatmap with the predicted ``6 xi_c``, and ReLU's length and
-correlation through depth.
+correlation through depth. Every figure fits the book's text column (``plotting.MAX_WIDTH``):
+at most two panels side by side, stacked otherwise.
 
 Shapes: as in the experiment dicts; grids ``[sigma_b2, sigma_w2]``, trajectories
 ``(depth + 1, k)``, the heatmap ``(depth + 1, n_sigma_w2)``.
@@ -17,49 +18,57 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from initlab.plotting import integer_ticks
+
 
 def plot_phase_diagram(pd_: dict) -> Figure:
-    """Left: ``chi_1`` heatmap with the critical line; right: ``xi_c`` and ``6 xi_c`` at one
-    ``sigma_b2`` (log scale), diverging at the critical point."""
+    """Top: ``chi_1`` heatmap with the critical line; bottom: ``xi_c`` and ``6 xi_c`` at one
+    ``sigma_b2`` (log scale), diverging at the critical point. Stacked, one column wide."""
     sigma_b2 = pd_["setup"]["sigma_b2"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.3, 7.6), layout="constrained")
     mesh = ax1.pcolormesh(pd_["sigma_w2"], pd_["sigma_b2"], pd_["chi_1"], cmap="RdBu_r",
                           vmin=0.0, vmax=2.0, shading="nearest")
     fig.colorbar(mesh, ax=ax1, label=r"$\chi_1$ (gradient growth per layer)")
     ax1.plot(pd_["critical"], pd_["sigma_b2_line"], "k-", lw=2,
              label=r"critical line $\chi_1 = 1$")
     ax1.axhline(sigma_b2, color="k", ls=":", lw=1,
-                label=rf"$\sigma_b^2 = {sigma_b2}$ (right panel)")
+                label=rf"$\sigma_b^2 = {sigma_b2}$ (lower panel)")
     ax1.set(xlabel=r"weight variance $\sigma_w^2$ (Var(w) $\times$ fan_in)",
             ylabel=r"bias variance $\sigma_b^2$", title="tanh: ordered (blue) vs chaotic (red)")
-    ax1.legend(loc="upper left", fontsize=8)
+    ax1.legend(loc="upper left")
     xi = np.where(np.isfinite(pd_["xi_c_slice"]), pd_["xi_c_slice"], np.nan)
     ax2.semilogy(pd_["sigma_w2_slice"], xi, label=r"$\xi_c$")
-    ax2.semilogy(pd_["sigma_w2_slice"], 6 * xi, "--", label=r"$6\,\xi_c$ (trainable depth)")
+    ax2.semilogy(pd_["sigma_w2_slice"], 6 * xi, "--", label=r"$6\,\xi_c$")
     ax2.axvline(pd_["critical_tanh"], color="k", ls=":",
                 label=rf"critical $\sigma_w^2$ = {pd_['critical_tanh']:.3f}")
     ax2.set(xlabel=r"weight variance $\sigma_w^2$", ylabel="depth scale (layers, log)",
             title=rf"tanh, $\sigma_b^2 = {sigma_b2}$: depth scale of correlations")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
+    ax2.legend(loc="upper right")
     return fig
 
 
 def plot_trajectories(tr: dict) -> Figure:
-    """Measured (points) versus mean-field (lines) correlation per layer, one panel per phase."""
+    """Measured (points) versus mean-field (lines) correlation per layer, one panel per phase,
+    2 x 2 with the legend in the fourth place."""
     setup = tr["setup"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
-    for ax, (name, sw2) in zip(axes, tr["phases"].items(), strict=True):
+    fig, axes = plt.subplots(2, 2, figsize=(6.3, 6.0), sharex=True, sharey=True)
+    for ax, (name, sw2) in zip(axes.flat, tr["phases"].items(), strict=False):
         for k, c0 in enumerate(setup["correlations"]):
             ax.plot(tr["layers"], tr["theory"][name][:, k], color=f"C{k}",
                     label=f"theory, $c_0$ = {c0}")
             ax.plot(tr["layers"], tr["measured"][name][:, k], "o", ms=3, color=f"C{k}",
                     label=f"measured, $c_0$ = {c0}")
-        ax.set(title=rf"{name}: $\sigma_w^2$ = {sw2:.2f}", xlabel="layer $l$")
-    axes[0].set_ylabel("correlation $c_l$ of the two inputs")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"tanh, width {setup['width']}, mean of {setup['n_nets']} random nets (seed "
-                 f"{setup['seed']}); lines: iterated correlation map", fontsize=10)
+        ax.set_title(rf"{name}: $\sigma_w^2$ = {sw2:.2f}")
+        integer_ticks(ax, "x")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("correlation $c_l$")
+    for ax in axes[1]:
+        ax.set_xlabel("layer $l$")
+    axes[0, 1].xaxis.set_tick_params(labelbottom=True)   # above the empty place
+    spare = axes[1, 1]
+    spare.set_visible(False)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="center",
+               bbox_to_anchor=(0.76, 0.27))
     fig.tight_layout()
     return fig
 
@@ -68,38 +77,37 @@ def plot_distinguishability(d: dict) -> Figure:
     """Heatmap of ``Delta_l`` over ``(sigma_w2, depth)``, log colour, with ``6 xi_c`` on top."""
     setup = d["setup"]
     depth, (c_a, c_b) = setup["depth"], setup["correlations"]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(6.3, 4.4))
     floor = 1e-4
     mesh = ax.pcolormesh(d["sigma_w2"], np.arange(depth + 1), np.maximum(d["delta"], floor),
                          norm=LogNorm(vmin=floor, vmax=1.0), cmap="viridis", shading="nearest")
-    fig.colorbar(mesh, ax=ax, label=r"$|c_l^{a} - c_l^{b}|$ (log): inputs still told apart")
+    fig.colorbar(mesh, ax=ax, label=r"$\Delta_l = |c_l^{a} - c_l^{b}|$ (log)")
     ax.plot(d["sigma_w2"], np.minimum(6 * d["xi_c"], depth), "w--", lw=2,
-            label=r"$6\,\xi_c$ predicted (mean field)")
+            label=r"$6\,\xi_c$ (mean field)")
     ax.set(xlabel=r"weight variance $\sigma_w^2$", ylabel="depth $l$ (layers)",
-           ylim=(0, depth),
-           title=rf"tanh, $\sigma_b^2$ = {setup['sigma_b2']}, width {setup['width']}: "
-                 rf"pairs with $c_0$ = {c_a} and {c_b}")
-    ax.legend(loc="upper right", fontsize=8)
+           ylim=(0, depth), title=rf"pairs with $c_0$ = {c_a} and {c_b}")
+    integer_ticks(ax, "y")
+    ax.legend(loc="upper left", labelcolor="white", frameon=True, facecolor="0.25")
     fig.tight_layout()
     return fig
 
 
 def plot_relu(r: dict) -> Figure:
-    """Left: ``q_l / q_0`` (log) with ``(sigma_w2/2)^l``; right: correlation at He's scale."""
+    """Top: ``q_l / q_0`` (log) with ``(sigma_w2/2)^l``; bottom: correlation at He's scale."""
     setup = r["setup"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.3, 7.0), sharex=True)
     for k, sw2 in enumerate(setup["scales"]):
         ax1.semilogy(r["layers"], np.exp(r["log_q"][sw2]), "o", ms=3, color=f"C{k}",
                      label=rf"measured, $\sigma_w^2$ = {sw2}")
         ax1.semilogy(r["layers"], (sw2 / 2.0) ** r["layers"], color=f"C{k}",
                      label=r"$(\sigma_w^2/2)^l$")
-    ax1.set(xlabel="layer $l$", ylabel=r"length $q_l / q_0$ (log)",
-            title=f"ReLU, width {setup['width']}, geometric mean of {setup['n_nets']} nets")
-    ax1.legend(fontsize=8, ncol=2)
+    ax1.set(ylabel=r"length $q_l / q_0$ (log)", title="ReLU: length through depth")
+    ax1.legend(ncol=2, loc="upper left")
     ax2.plot(r["layers"], r["corr_he_theory"], label="correlation map")
     ax2.plot(r["layers"], r["corr_he"], "o", ms=3, label="measured")
     ax2.set(xlabel="layer $l$", ylabel="correlation $c_l$", ylim=(0, 1.02),
             title=r"ReLU at He's $\sigma_w^2 = 2$: $c_l \to 1$ slowly")
-    ax2.legend(fontsize=8)
+    ax2.legend(loc="lower right")
+    integer_ticks(ax2, "x")
     fig.tight_layout()
     return fig

@@ -2,9 +2,11 @@
 
 What: one function per figure, each reading the dict an experiment of
 :mod:`initlab.experiments.vanishing_exploding` returned: heatmaps of the grid (layer x ``g^2``)
-with the small-signal contours, profiles over depth for a few gains, rates and saturated
-fractions against mean field, the recommended gains over depth, the training curves, and
-weight versus bias gradients at ``g^2 = 1`` (figure and table). The small-signal lines
+with the small-signal contours and profiles over depth for a few gains (each as two figures,
+activations and gradients, one 2 x 2 panel per activation), rates and saturated fractions
+against mean field, the recommended gains over depth, the training curves, and weight versus
+bias gradients at ``g^2 = 1`` (figure and table). Every figure fits the book's text column
+(``plotting.MAX_WIDTH``, at most two panels side by side). The small-signal lines
 ``(g^2 c)^(l/2)`` are drawn from ``theory.small_signal_factors``; nothing else is computed.
 
 Shapes: grid arrays ``(4, n_gains, n_layers)``, rates ``(4, n_gains)``, profiles ``(n_layers,)``.
@@ -23,6 +25,7 @@ from matplotlib.figure import Figure
 
 from initlab import theory
 from initlab.experiments.vanishing_exploding.profiles import ACTIVATIONS, LEAKY_ALPHA, activation
+from initlab.plotting import integer_ticks
 
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU",
           "leaky_relu": f"leaky ReLU (α = {LEAKY_ALPHA})"}
@@ -54,100 +57,109 @@ def _g2_edges(g: np.ndarray) -> np.ndarray:
     return np.r_[k - step / 2, k[-1] + step / 2]
 
 
-def _g2_ticks(ax: plt.Axes, g: np.ndarray, every: int = 2, fontsize: str = "medium") -> None:
+def _g2_ticks(ax: plt.Axes, g: np.ndarray, every: int = 2) -> None:
     """x ticks at every ``every``-th ``g^2`` of the grid, labelled 1/16 .. 64."""
     ticks = np.log2(g**2)[::every]
     ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{2.0**t:g}" if t >= 0 else f"1/{2.0**-t:g}" for t in ticks],
-                       fontsize=fontsize)
+    ax.set_xticklabels([f"{2.0**t:g}" if t >= 0 else f"1/{2.0**-t:g}" for t in ticks])
 
 
-def plot_heatmaps(grid: dict, clip: float = 1e12) -> Figure:
-    """2 x 4 heatmaps, layer x ``g^2``, log colour scale: activation std relative to layer 1
-    (top), back-propagated gradient std relative to the last hidden layer (bottom). Dashed
-    contours: the small-signal line ``(g^2 c)^(l/2)`` at 1e-8, 1e-4, 1e4, 1e8; dotted
+#: The two rows of the grid: the key, the reference layer (index), the quantity, its y label.
+ROWS = {"act_std": (0, "activation std, layer l / layer 1"),
+        "grad_std": (-1, "std ∂L/∂Z_l, layer l / layer L")}
+
+
+def _row(which: str) -> int:
+    """0 for the activations, 1 for the gradients (ValueError naming anything else)."""
+    if which not in ROWS:
+        raise ValueError(f"`which` must be one of {list(ROWS)}, got {which!r}")
+    return list(ROWS).index(which)
+
+
+def plot_heatmaps(grid: dict, which: str = "act_std", clip: float = 1e12) -> Figure:
+    """2 x 2 heatmaps, one per activation, hidden layer x ``g^2``, log colour scale:
+    ``which="act_std"``: activation std relative to layer 1; ``"grad_std"``: back-propagated
+    gradient std relative to the last hidden layer. Dashed contours: the small-signal line
+    ``(g^2 c)^(l/2)`` at 1e-8, 1e-4, 1e4, 1e8, labelled by their power of ten; dotted
     vertical: ``g^2 c = 1``. sigmoid has no forward line (mean 1/2)."""
-    fig, axes = plt.subplots(2, 4, figsize=(9.5, 5.8), sharex=True, sharey=True,
+    r = _row(which)
+    ref, what = ROWS[which]
+    fig, axes = plt.subplots(2, 2, figsize=(6.3, 6.2), sharex=True, sharey=True,
                              layout="constrained")
     L, g = grid["setup"]["n_layers"], grid["g"]
     layers = np.arange(1, L + 1)
     norm = LogNorm(vmin=1 / clip, vmax=clip)
-    rows = (("act_std", 0, "activation std\nlayer l / layer 1"),
-            ("grad_std", -1, f"std ∂L/∂Z_l\nlayer l / layer {L}"))
-    for r, (key, ref, what) in enumerate(rows):
-        for c, name in enumerate(ACTIVATIONS):
-            ax = axes[r, c]
-            V = grid[key][c]                                        # (n_g, L)
-            ratio = np.clip(V / V[:, [ref]], 1 / clip, clip)
-            mesh = ax.pcolormesh(_g2_edges(g), np.r_[layers - 0.5, L + 0.5], ratio.T,
-                                 cmap=plt.get_cmap("RdBu_r", 24), norm=norm)  # 1 decade per colour
-            lines = [_linear_lines(name, gi**2, L)[r] for gi in g]
-            if lines[0] is not None:
-                cs = ax.contour(np.log2(g**2), layers, np.array(lines).T,
-                                levels=[1e-8, 1e-4, 1e4, 1e8], colors="k", linestyles="--",
-                                linewidths=0.9)
-                ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-                factor = theory.small_signal_factors(activation(name))[r]
-                ax.axvline(math.log2(1 / factor), color="k", ls=":", lw=1.2)
-            if r == 0:
-                ax.set_title(LABELS[name])
-            else:
-                ax.set_xlabel("g² = n·σ²")
-            if c == 0:
-                ax.set_ylabel(f"hidden layer l\n({what})", fontsize="small")
-            _g2_ticks(ax, g, fontsize="x-small")
-    cbar = fig.colorbar(mesh, ax=axes, shrink=0.85, extend="both")
-    cbar.set_label("ratio (log scale; red: grows, blue: shrinks)")
-    fig.suptitle(f"Measured at init: {L} layers of width n = {grid['setup']['width']}, weights "
-                 f"N(0, g²/n), one batch of {grid['setup']['batch']} Gaussian inputs, one "
-                 "seed.\nDashed contours: theory (g²c)^(l/2); dotted: g²c = 1 (no forward line "
-                 "for sigmoid: its mean is 1/2)", fontsize="small")
+    for ax, name, V in zip(axes.flat, ACTIVATIONS, grid[which], strict=True):   # V: (n_g, L)
+        ratio = np.clip(V / V[:, [ref]], 1 / clip, clip)
+        mesh = ax.pcolormesh(_g2_edges(g), np.r_[layers - 0.5, L + 0.5], ratio.T,
+                             cmap=plt.get_cmap("RdBu_r", 24), norm=norm)  # 1 decade per colour
+        lines = [_linear_lines(name, gi**2, L)[r] for gi in g]
+        if lines[0] is not None:
+            cs = ax.contour(np.log2(g**2), layers, np.array(lines).T,
+                            levels=[1e-8, 1e-4, 1e4, 1e8], colors="k", linestyles="--",
+                            linewidths=0.9)
+            labels = ax.clabel(cs, fmt=lambda v: f"$10^{{{math.log10(v):.0f}}}$", fontsize=10,
+                               inline_spacing=2)
+            for text in labels:  # upright, with a white box: readable across the colours
+                text.set_rotation(0)
+                text.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 0.5,
+                               "alpha": 0.8})
+            factor = theory.small_signal_factors(activation(name))[r]
+            ax.axvline(math.log2(1 / factor), color="k", ls=":", lw=1.2)
+        ax.set_title(LABELS[name])
+        _g2_ticks(ax, g, every=3)
+        integer_ticks(ax, "y")
+    for ax in axes[1]:
+        ax.set_xlabel("g² = n·σ²")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("hidden layer l")
+    cbar = fig.colorbar(mesh, ax=axes, location="bottom", shrink=0.8, extend="both",
+                        ticks=[1e-12, 1e-8, 1e-4, 1, 1e4, 1e8, 1e12])
+    cbar.set_label(f"{what.replace('layer L', f'layer {L}')} (log)")
     return fig
 
 
-def plot_profiles(grid: dict, g2_values: Sequence[float] = (0.25, 1.0, 2.0, 4.0)) -> Figure:
-    """2 x 4 log10 curves over depth for a few ``g^2``: measured (dots), mean field (dashed),
-    small-signal line ``(g^2 c)^(l/2)`` (dotted); activation std / layer 1 (top), gradient
-    std / layer L (bottom)."""
-    fig, axes = plt.subplots(2, 4, figsize=(11, 5.8), sharex=True, sharey="row")
+def plot_profiles(grid: dict, which: str = "act_std",
+                  g2_values: Sequence[float] = (0.25, 1.0, 2.0, 4.0)) -> Figure:
+    """2 x 2 log10 curves over depth, one panel per activation, for a few ``g^2``: measured
+    (dots), mean field (dashed), small-signal line ``(g^2 c)^(l/2)`` (dotted); ``which``:
+    ``"act_std"`` (activation std / layer 1) or ``"grad_std"`` (gradient std / layer L)."""
+    r = _row(which)
+    ref, what = ROWS[which]
+    pred_key = ("pred_act_std", "pred_grad_ratio")[r]
+    fig, axes = plt.subplots(2, 2, figsize=(6.3, 6.4), sharex=True, sharey=True)
     L = grid["setup"]["n_layers"]
     layers = np.arange(1, L + 1)
     colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(g2_values)))
-    for c, name in enumerate(ACTIVATIONS):
+    for c, (ax, name) in enumerate(zip(axes.flat, ACTIVATIONS, strict=True)):
         for g2, col in zip(g2_values, colors, strict=True):
             j = _column(grid["g"], g2)
-            act, grad = grid["act_std"][c, j], grid["grad_std"][c, j]
-            pa, pg = grid["pred_act_std"][c, j], grid["pred_grad_ratio"][c, j]
-            act_line, grad_line = _linear_lines(name, g2, L)
-            axes[0, c].plot(layers, np.log10(act / act[0]), "o", ms=2.5, color=col)
-            axes[0, c].plot(layers, np.log10(pa / pa[0]), "--", lw=1.5, color=col)
-            axes[1, c].plot(layers, np.log10(grad / grad[-1]), "o", ms=2.5, color=col)
-            axes[1, c].plot(layers, np.log10(pg / pg[-1]), "--", lw=1.5, color=col)
-            if act_line is not None:
-                axes[0, c].plot(layers, np.log10(act_line), ":", lw=1.2, color=col)
-            axes[1, c].plot(layers, np.log10(grad_line), ":", lw=1.2, color=col)
-        axes[0, c].set_title(LABELS[name])
-        axes[1, c].set_xlabel("hidden layer l")
-    axes[0, 0].set_ylabel("log10 activation std\nlayer l / layer 1")
-    axes[1, 0].set_ylabel(f"log10 std ∂L/∂Z_l\nlayer l / layer {L}")
-    for ax in axes.flat:
+            v, p = grid[which][c, j], grid[pred_key][c, j]
+            ax.plot(layers, np.log10(v / v[ref]), "o", ms=2.5, color=col)
+            ax.plot(layers, np.log10(p / p[ref]), "--", lw=1.5, color=col)
+            line = _linear_lines(name, g2, L)[r]
+            if line is not None:
+                ax.plot(layers, np.log10(line), ":", lw=1.2, color=col)
+        ax.set_title(LABELS[name])
         ax.set_ylim(-12, 12)
+        integer_ticks(ax, "x")
+    for ax in axes[1]:
+        ax.set_xlabel("hidden layer l")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"log10 {what.split(',')[0]}")
     handles = [plt.Line2D([], [], color=col, marker="o", ls="none") for col in colors]
     handles += [plt.Line2D([], [], color="gray", ls="--"),
                 plt.Line2D([], [], color="gray", ls=":")]
-    labels = [f"g² = {g2:g} (measured)" for g2 in g2_values] + [
-        "mean field", "small-signal line (g²c)^(l/2)"]
-    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize="small")
-    fig.suptitle(f"{L} layers of width {grid['setup']['width']}, one seed; y clipped at ±12 "
-                 "decades", fontsize="medium")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    labels = [f"g² = {g2:g}" for g2 in g2_values] + ["mean field", "small-signal (g²c)^(l/2)"]
+    fig.legend(handles, labels, loc="lower center", ncol=3)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
 def plot_rates(grid: dict) -> Figure:
-    """Left: per-layer growth of ``ln std(dL/dZ)`` toward the input vs ``g^2`` (dots measured,
-    solid mean field, dotted ``ln(g^2 c')/2``). Right: mean saturated fraction, tanh/sigmoid."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.5))
+    """Top: per-layer growth of ``ln std(dL/dZ)`` toward the input vs ``g^2`` (dots measured,
+    solid mean field, dotted ``ln(g^2 c')/2``). Bottom: mean saturated fraction, tanh/sigmoid."""
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(6.3, 7.4), sharex=True)
     k = np.log2(grid["g"] ** 2)
     for i, name in enumerate(ACTIVATIONS):
         col = COLORS[name]
@@ -159,11 +171,9 @@ def plot_rates(grid: dict) -> Figure:
     ax.axhline(0.0, color="k", lw=0.8)
     ax.plot([], [], "k-", alpha=0.7, label="mean field")
     ax.plot([], [], "k:", label="small signal ln(g²c′)/2")
-    ax.set(xlabel="g² = n·σ²", ylabel="growth of ln std(∂L/∂Z_l) per layer\n"
-           "toward the input (> 0: explodes)", ylim=(-1.8, 1.8),
-           title="Gradient rate per layer: dots measured (fitted over all layers)")
-    ax.legend(fontsize="small", loc="upper left")
-    _g2_ticks(ax, grid["g"])
+    ax.set(ylabel="growth of ln std(∂L/∂Z_l)\nper layer toward the input", ylim=(-1.8, 1.8),
+           title="Gradient rate per layer (> 0: explodes)")
+    ax.legend(loc="upper left")
     for name in ("tanh", "sigmoid"):
         i = ACTIVATIONS.index(name)
         col = COLORS[name]
@@ -171,12 +181,10 @@ def plot_rates(grid: dict) -> Figure:
                 alpha=0.7)
         bx.plot(k, grid["saturated_frac"][i].mean(axis=1), "o", color=col, label=LABELS[name])
     bx.plot([], [], "k-", alpha=0.7, label="mean field")
-    bx.set(xlabel="g² = n·σ²", ylabel="saturated fraction (mean over layers)", ylim=(-0.02, 1),
+    bx.set(xlabel="g² = n·σ²", ylabel="saturated fraction\n(mean over layers)", ylim=(-0.02, 1),
            title="Saturation: |tanh| > 0.97; sigmoid < 0.03 or > 0.97")
-    bx.legend(fontsize="small", loc="upper left")
+    bx.legend(loc="upper left")
     _g2_ticks(bx, grid["g"])
-    fig.suptitle(f"{grid['setup']['n_layers']} layers of width {grid['setup']['width']}, "
-                 "one seed", fontsize="medium")
     fig.tight_layout()
     return fig
 
@@ -190,67 +198,73 @@ def _depth_panels(axes: Sequence[plt.Axes], profiles: dict, panels: Sequence[tup
             layers = np.arange(1, v.size + 1)
             ax.plot(layers, np.log10(v / v[ref]), lw=2, color=COLORS[name], ls=STYLES[name],
                     label=labels[name])
-        ax.set(xlabel="hidden layer l", ylabel=ylabel, title=title)
+        ax.set(ylabel=ylabel, title=title)
+        integer_ticks(ax, "x")
+    axes[-1].set_xlabel("hidden layer l")
+
+
+def _ratio_band(ax: plt.Axes) -> None:
+    """Grey band: ratio within [0.5, 2]."""
+    ax.axhspan(math.log10(0.5), math.log10(2), color="0.85", zorder=0)
 
 
 def plot_recommended(recommended: dict) -> Figure:
-    """Each activation at its recommended gain: activation std / layer 1 and gradient std /
-    layer L over depth, log10; mean-field gradient prediction dotted."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3), sharey=True)
+    """Each activation at its recommended gain, two stacked panels, each with its own y range:
+    activation std / layer 1 (top) and gradient std / layer L (bottom) over depth, log10;
+    mean-field gradient prediction dotted; grey band: ratio within [0.5, 2]."""
+    fig, axes = plt.subplots(2, 1, figsize=(6.3, 7.0), sharex=True)
     L = recommended["setup"]["n_layers"]
     labels = {a: f"{LABELS[a]}, g = {recommended['gains'][a]:.3g}" for a in ACTIVATIONS}
     _depth_panels(axes, recommended["profiles"], (
-        ("act_std", 0, "log10 ratio", "Activation std, layer l / layer 1"),
-        ("grad_std", -1, None, f"std ∂L/∂Z_l, layer l / layer {L}")), labels)
+        ("act_std", 0, "log10 (layer l / layer 1)", "Activation std"),
+        ("grad_std", -1, f"log10 (layer l / layer {L})", "Back-propagated std ∂L/∂Z_l")),
+        labels)
     layers = np.arange(1, L + 1)
     for a in ACTIVATIONS:
         axes[1].plot(layers, np.log10(recommended["pred_grad_ratio"][a]), ":", color="k",
                      lw=0.8)
     axes[1].plot([], [], "k:", lw=0.8, label="mean field")
     for ax in axes:
-        ax.axhspan(math.log10(0.5), math.log10(2), color="0.85", zorder=0)
-        ax.set_ylim(-20, 3)
-    axes[1].legend(fontsize="small", loc="lower right")
-    fig.suptitle(f"Each activation at PyTorch's calculate_gain: weights N(0, g²/n), {L} layers "
-                 f"of width n = {recommended['setup']['width']}, one seed; grey band: ratio in "
-                 "[0.5, 2]", fontsize="medium")
+        _ratio_band(ax)
+    top = max(1.0, *(abs(y) for line in axes[0].get_lines() for y in line.get_ydata()))
+    axes[0].set_ylim(-1.1 * top, 1.1 * top)       # its own range: the band stays visible
+    axes[1].legend(loc="lower right")
     fig.tight_layout()
     return fig
 
 
 def plot_training(trained: dict) -> Figure:
     """Test accuracy per epoch, one line per activation at its recommended gain."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(6.3, 4))
     for name in ACTIVATIONS:
         acc = trained["test_acc"][name]
         ax.plot(np.arange(acc.size), acc, marker="o", ms=4, color=COLORS[name],
                 ls=STYLES[name], label=f"{LABELS[name]}, g = {trained['gains'][name]:.3g}")
     ax.axhline(0.1, color="k", ls=":", lw=1, label="chance (10 classes)")
-    ax.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
-           title=f"Digits, {trained['setup']['n_layers']} hidden layers of width "
-                 f"{trained['setup']['width']}, SGD + momentum, one seed")
-    ax.legend(fontsize="small", loc="center right")
+    ax.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1))
+    integer_ticks(ax, "x")
+    ax.legend(loc="center right")
     fig.tight_layout()
     return fig
 
 
 def plot_weight_vs_bias(grid: dict) -> Figure:
     """At ``g^2 = 1`` (``Var(w) = 1/n``): back-propagated, weight and bias gradient norms over
-    depth, relative to the last hidden layer, log10, one line per activation."""
+    depth, relative to the last hidden layer, log10, one line per activation, three stacked
+    panels."""
     j = _column(grid["g"], 1.0)
     L = grid["setup"]["n_layers"]
     keys = ("grad_std", "weight_grad_norm", "bias_grad_norm")
     profiles = {a: {key: grid[key][i, j] for key in keys} for i, a in enumerate(ACTIVATIONS)}
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True)
+    fig, axes = plt.subplots(3, 1, figsize=(6.3, 8.4), sharex=True, sharey=True)
+    ylabel = f"log10 (layer l / layer {L})"
     _depth_panels(axes, profiles, (
-        ("grad_std", -1, f"log10 (layer l / layer {L})", "Back-propagated std ∂L/∂Z_l"),
-        ("weight_grad_norm", -1, None, "Weight gradients ‖dW_l‖ = ‖A_{l-1}ᵀ dZ_l‖"),
-        ("bias_grad_norm", -1, None, "Bias gradients ‖db_l‖ = ‖Σ_batch dZ_l‖")), LABELS)
+        ("grad_std", -1, ylabel, "Back-propagated std ∂L/∂Z_l"),
+        ("weight_grad_norm", -1, ylabel, "Weight gradients ‖dW_l‖ = ‖A_{l-1}ᵀ dZ_l‖"),
+        ("bias_grad_norm", -1, ylabel, "Bias gradients ‖db_l‖ = ‖Σ_batch dZ_l‖")), LABELS)
     for ax in axes:
         ax.set_ylim(-20, 2)
-    axes[0].legend(fontsize="small", loc="lower right")
-    fig.suptitle(f"Var(w) = 1/n (g² = 1): {L} layers of width n = {grid['setup']['width']}, "
-                 "one seed", fontsize="medium")
+    axes[0].legend(loc="lower right")
     fig.tight_layout()
     return fig
 
