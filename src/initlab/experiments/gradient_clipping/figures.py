@@ -41,7 +41,7 @@ def plot_landscape(land: dict, clip: float | None = None) -> Figure:
     zoom.set_yticks([])
     zoom.minorticks_off()
     zoom.set_title("zoom on the cliff")
-    ax.set(ylabel="loss (x_T − y)², log")
+    ax.set(ylabel=r"loss $(x_T - y)^2$, log")
     bx.set(xlabel="recurrent weight w", ylabel="|dL/dw|, log")
     ax.legend(loc="lower left")
     bx.legend(loc="upper right")
@@ -122,8 +122,8 @@ def plot_mlp_sweep(sw: dict) -> Figure:
     _accuracy_panel(bx, sw, "value")
     ax.set(xlabel="global-norm threshold c (log)")
     bx.set(xlabel="per-entry threshold c (log)")
-    ax.legend(loc="center left", bbox_to_anchor=(0.0, 0.55), ncol=1)
-    fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 

@@ -29,7 +29,7 @@ def plot_bias_gradients(bg: dict) -> Figure:
     ax.set(xlabel="layer (1 = first hidden, last = output)", ylabel="gradient norm at init (log)")
     plotting.integer_ticks(ax, "x")
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2)
-    fig.tight_layout(rect=(0, 0.22, 1, 1))
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
     return fig
 
 
