@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import optim, sweep, train
+from initlab import optim, plotting, sweep, train
 from initlab.experiments import gradient_clipping as clipping
 
 P = clipping.RNN
@@ -188,6 +188,7 @@ def test_mlp_sweep_pairs_each_run_with_its_setting() -> None:
 
 
 def test_figures_show_what_the_captions_say() -> None:
+    plotting.setup()
     cliff = clipping.cliff_descent(lr=0.2, steps=50, clip=0.3, w0=9.25, n_starts=5,
                                    n_thresholds=1)
     run = {"diverged": False, "diverged_at": None, "test_acc": 0.5, "max_grad_norm": 1.0,
@@ -204,11 +205,25 @@ def test_figures_show_what_the_captions_say() -> None:
     assert loss_ax.get_yscale() == grad_ax.get_yscale() == "log"
     assert grad_ax.get_xlabel() == "recurrent weight w"
     descent = clipping.plot_descent(cliff)
-    assert len(descent.axes) == 3 and descent.axes[2].get_xscale() == "log"
+    assert len(descent.axes) == 2
     assert len(descent.axes[0].get_lines()) == 3            # unclipped, clipped, w*
-    sweep_fig = clipping.plot_mlp_sweep(sw, cos)
+    thresholds = clipping.plot_thresholds(cliff)
+    assert thresholds.axes[0].get_xscale() == "log"
+    assert len(thresholds.axes[0].get_lines()) == 5   # 2 clipped curves, 2 unclipped, the gap
+    sweep_fig = clipping.plot_mlp_sweep(sw)
+    norm_ax, value_ax = sweep_fig.axes
     assert [ax.get_xscale() for ax in sweep_fig.axes] == ["log", "log"]
-    assert sweep_fig.axes[0].get_ylabel() == "final test accuracy"
-    assert "1 epochs" in sweep_fig.axes[0].get_title()
-    for fig in (land, descent, sweep_fig):
+    assert norm_ax.get_ylabel() == value_ax.get_ylabel() == "final test accuracy"
+    # one kind of threshold per axis: norm thresholds on the top, value thresholds below
+    assert norm_ax.get_xlabel().startswith("global-norm") and value_ax.get_xlabel().startswith(
+        "per-entry")
+    assert set(norm_ax.get_lines()[0].get_xdata()) <= set(sw["grid"]["norm"])
+    assert set(value_ax.get_lines()[0].get_xdata()) <= set(sw["grid"]["value"])
+    direction = clipping.plot_direction(cos)
+    assert direction.axes[0].get_xlabel().startswith("global-norm")
+    assert direction.axes[1].get_xlabel().startswith("per-entry")
+    figures = (land, descent, thresholds, sweep_fig, direction)
+    for fig in figures:
+        plotting.check_fits_column(fig)
+    for fig in figures:
         plt.close(fig)

@@ -5,7 +5,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from initlab import datasets, initializers, losses, network, sweep, train
+from initlab import datasets, initializers, losses, network, plotting, sweep, train
 from initlab.experiments import sources_tested as st
 
 
@@ -97,6 +97,7 @@ def test_zero_init_tanh_only_moves_output_bias():
 
 
 def test_figures_show_what_the_captions_say():
+    plotting.setup()
     bg = st.bias_gradients(seed=0, width=8, n_hidden=3, batch_size=64)
     fig = st.plot_bias_gradients(bg)
     assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].get_lines()) == 6
@@ -105,6 +106,19 @@ def test_figures_show_what_the_captions_say():
     assert fig2.axes[0].get_yscale() == "log" and len(fig2.axes[0].get_lines()) == 4
     zm = st.zero_init_movement(seed=0, sizes=(64, 8, 10), epochs=1, lr=0.1, batch_size=64)
     fig3 = st.plot_zero_movement(zm)
-    assert len(fig3.axes[0].patches) == 8 and fig3.axes[0].get_yscale() == "log"
-    for f in (fig, fig2, fig3):
+    bars = fig3.axes[0].patches
+    assert len(bars) == 8 and fig3.axes[0].get_yscale() == "linear"
+    # tanh: W1, b1, W2 did not move at all -> bars of height exactly 0, each labelled "0"
+    assert [b.get_height() for b in bars[:3]] == [0.0, 0.0, 0.0] and bars[3].get_height() > 0
+    assert [t.get_text() for t in fig3.axes[0].texts] == ["0"] * 3
+    drift = st.positive_uniform_drift(seed=0, widths=(8, 16), n_hidden=5)
+    fig4 = st.plot_positive_drift(drift)
+    assert fig4.axes[0].get_yscale() == "symlog" and len(fig4.axes[0].get_lines()) == 4
+    tr = {"epochs": np.arange(3), "settings": {"sizes": (64, 8, 10), "n_seeds": 2},
+          "acc": {a: {i: np.full((2, 3), 0.5) for i in ("positive", "symmetric")}
+                  for a in ("relu", "tanh")}}
+    fig5 = st.plot_positive_training(tr)
+    assert len(fig5.axes[0].get_lines()) == 4 and fig5.axes[0].get_ylabel() == "test accuracy"
+    for f in (fig, fig2, fig3, fig4, fig5):
+        plotting.check_fits_column(f)
         plt.close(f)

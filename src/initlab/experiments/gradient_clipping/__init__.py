@@ -37,8 +37,10 @@ from initlab import datasets, initializers, losses, network, optim, sweep, train
 from initlab._checks import check_int
 from initlab.experiments.gradient_clipping.figures import (
     plot_descent,
+    plot_direction,
     plot_landscape,
     plot_mlp_sweep,
+    plot_thresholds,
 )
 from initlab.experiments.gradient_clipping.recurrent import (
     RNN,
@@ -52,7 +54,8 @@ from initlab.experiments.gradient_clipping.recurrent import (
 
 __all__ = ["RNN", "bptt_fd_error", "clip_cosines", "cliff_descent", "cliff_landscape",
            "cosine", "descend", "large_init", "loss_landscape", "mlp_sweep", "plot_descent",
-           "plot_landscape", "plot_mlp_sweep", "rnn_loss_grad", "rnn_states", "summarize_kind"]
+           "plot_direction", "plot_landscape", "plot_mlp_sweep", "plot_thresholds",
+           "rnn_loss_grad", "rnn_states", "summarize_kind"]
 
 # ------------------------------------------------------------------ 1. one recurrent unit
 
@@ -128,6 +131,9 @@ def cliff_descent(*, lr: float, steps: int, clip: float, w0: float, n_starts: in
 
 def large_init(weight_scale: float) -> Callable[..., np.ndarray]:
     """He normal times ``weight_scale``: ``std = weight_scale * sqrt(2 / fan_in)``.
+
+    A plain (untruncated) Gaussian, as He et al. (2015) draw it, not Keras's truncated
+    ``he_normal``.
 
     ``Var(w) = weight_scale^2 * 2 / fan_in``, so the forward signal (and the gradient) grows
     by about ``weight_scale`` per ReLU layer.

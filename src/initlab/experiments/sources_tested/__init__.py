@@ -18,7 +18,8 @@ What: one experiment per claim, each returning the number that settles it.
     for ReLU (``E[a] > 0``), compounds with depth. Compared with ``U(-0.05, 0.05)``, which has
     the same variance ``0.1^2 / 12`` but mean 0.
 (d) :func:`zero_init_movement`: "the learning algorithm's equations would be unable to alter the
-    network weights". From all-zero weights, how far each parameter array actually moves.
+    network weights". From all-zero weights, how far each parameter array actually moves: with
+    tanh (or ReLU) hidden units only the output biases, with sigmoid every array.
 
 Why: a reader who trusts the sources on these points builds worse networks; each verdict is a
 measured number.
@@ -41,15 +42,16 @@ from initlab import datasets, diagnostics, initializers, losses, network, sweep,
 from initlab._checks import check_int
 from initlab.experiments.sources_tested.figures import (
     plot_bias_gradients,
-    plot_positive_uniform,
+    plot_positive_drift,
+    plot_positive_training,
     plot_standard_variance,
     plot_zero_movement,
 )
 
-__all__ = ["bias_gradients", "plot_bias_gradients", "plot_positive_uniform",
-           "plot_standard_variance", "plot_zero_movement", "positive_uniform_drift",
-           "positive_uniform_training", "standard_variance", "uniform_init",
-           "zero_init_movement"]
+__all__ = ["bias_gradients", "plot_bias_gradients", "plot_positive_drift",
+           "plot_positive_training", "plot_standard_variance", "plot_zero_movement",
+           "positive_uniform_drift", "positive_uniform_training", "standard_variance",
+           "uniform_init", "zero_init_movement"]
 
 POSITIVE = ("random_uniform", {"minval": 0.0, "maxval": 0.1})     # the sources' [0.0, 0.1]
 SYMMETRIC = ("random_uniform", {"minval": -0.05, "maxval": 0.05})  # same variance, mean 0
