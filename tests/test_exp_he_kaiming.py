@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import datasets, network, sweep, theory, train
+from initlab import datasets, network, plotting, sweep, theory, train
 from initlab.experiments import he_kaiming
 
 
@@ -151,15 +151,23 @@ def test_plots_draw_their_data() -> None:
              "gains": {"leaky": 1.39, "relu": 1.41},
              "curves": {k: {"ratios": ones, "theory": x} for k in ("leaky", "relu")}}
     fig = he_kaiming.plot_depth_profile(depth)
+    plotting.check_fits_column(fig, "depth")
     ax, bx = fig.axes
     assert ax.get_yscale() == "log" and bx.get_ylabel() == "log2(measured / theory)"
     assert len(ax.lines) == 2 * 3                 # mean and theory per scheme
-    assert len(bx.lines) == 3 * 2 + 1             # every seed of every scheme, and the zero line
+    # one min..max band over seeds per scheme, one seed line per scheme, +-2 sd and zero
+    assert len(bx.collections) == 3
+    assert len(bx.lines) == 3 + 2 + 1
     fig = he_kaiming.plot_training(curves)
+    plotting.check_fits_column(fig, "training")
     assert fig.axes[0].get_ylabel() == "test accuracy" and len(fig.axes[0].lines) == 3
     fig = he_kaiming.plot_fan_modes(fans)
+    plotting.check_fits_column(fig, "fan modes")
     assert [a.get_title() for a in fig.axes][0].startswith("Forward")
-    assert all(len(a.lines) == 2 * (2 + 1) for a in fig.axes)   # 2 modes x (2 seeds + theory)
+    # 2 modes x (mean + theory), and the legend's theory entry on the left
+    assert [len(a.lines) for a in fig.axes] == [2 * 2 + 1, 2 * 2]
+    assert all(len(a.collections) == 2 for a in fig.axes)       # a min..max band per mode
     fig = he_kaiming.plot_leaky(leaky)
-    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 2 * 3
+    plotting.check_fits_column(fig, "leaky")
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 2 * 2 + 1
     plt.close("all")

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from initlab import datasets, stats, sweep, theory, train
+from initlab import datasets, plotting, stats, sweep, theory, train
 from initlab.experiments import xavier_glorot as glorot
 
 
@@ -132,6 +132,7 @@ def test_init_statistics_shows_glorot_effect() -> None:
     np.testing.assert_allclose((std["act_hist"] * widths).sum(axis=1), 1.0, rtol=1e-12)
     assert std["grad_hist"].shape == (n_hidden, len(s["grad_edges"]) - 1)
     fig = glorot.plot_layer_histograms(s)
+    plotting.check_fits_column(fig, "histograms")
     assert len(fig.axes) == 4 and all(ax.get_yscale() == "log" for ax in fig.axes)
     assert len(fig.axes[0].get_lines()) == n_hidden
 
@@ -152,6 +153,7 @@ def test_train_comparison_is_train_run_per_scheme() -> None:
     # one epoch of a shallow net beats chance (0.1) by more than 4 SE of a proportion
     assert a["train_acc1_normalized"] > 0.1 + 4 * stats.se_proportion(0.1, len(run.data.y_test))
     fig = glorot.plot_training(a)
+    plotting.check_fits_column(fig, "training")
     assert fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_ylabel() == "test accuracy"
     assert len(fig.axes[0].get_lines()) == 4          # three inits and the chance line
 
@@ -160,9 +162,11 @@ def test_plots_and_tables() -> None:
     demo = glorot.source_demo(fan_in=10, n_draws=1000, seed=0)
     fans = glorot.fan_sweep(fans=(10, 100), seed=0)
     fig = glorot.plot_source_demo(demo, fans)
+    plotting.check_fits_column(fig, "demo")
     assert len(fig.axes) == 2 and fig.axes[1].get_xscale() == "log"
     assert fig.axes[1].get_xlabel() == "fan_in = fan_out"
     fig = glorot.plot_depth_profile(glorot.depth_profile(width=20, n_layers=3, seed=0))
+    plotting.check_fits_column(fig, "depth")
     assert fig.axes[1].get_yscale() == "log" and len(fig.axes[0].get_lines()) == 4
     table = glorot.candidates_table(glorot.tanh_gain_candidates())
     assert table.loc["PyTorch calculate_gain('tanh')", "gain"] == round(5 / 3, 4)

@@ -7,6 +7,9 @@ seeds (``plotting.curves_with_band``), and the depth profile of gain 1 versus 5/
 
 Shapes: as in the experiment dicts; histograms ``(n_hidden, n_bins)``, curves
 ``(n_seeds, epochs + 1)``, depth profiles ``(n_layers,)``.
+
+Every figure fits the text column (:func:`initlab.plotting.check_fits_column`): at most two
+panels side by side, fonts >= 10 pt; wider comparisons are stacked.
 """
 
 from __future__ import annotations
@@ -25,39 +28,34 @@ COLORS = {"standard": "C3", "normalized": "C0", "tanh_gain": "C2"}
 
 
 def plot_source_demo(demo: dict, fans: dict) -> Figure:
-    """Left: histogram of the demo's draws with both bounds; right: bound and std vs fan_in."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    """Top: histogram of the demo's draws with both bounds; bottom: bound and std vs fan_in."""
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(plotting.MAX_WIDTH, 8.0),
+                                 height_ratios=(1, 1.15))
     w, fan_in = demo["weights"], demo["setup"]["fan_in"]
     b, bn = 1 / math.sqrt(fan_in), math.sqrt(6 / (2 * fan_in))  # standard, normalized bounds
     ax.hist(demo["weights"], bins=40, range=(-bn, bn), density=True, color="C3", alpha=0.6,
             label=f"{len(w)} draws, U(±1/√{fan_in})")
-    ax.hlines(1 / (2 * b), -b, b, color="k", lw=1.5, label="uniform density 1/(2·bound)")
+    ax.hlines(1 / (2 * b), -b, b, color="k", lw=1.5, label="density 1/(2·bound)")
     for sign in (-1, 1):
         ax.axvline(sign * b, color="C3", ls="-", lw=1.5)
         ax.axvline(sign * bn, color="C0", ls="--", lw=1.5)
-    ax.plot([], [], color="C0", ls="--", label=f"normalized bound ±√(6/{2 * fan_in}) = ±{bn:.3f}")
-    ax.text(0.015, 0.975, f"bounds ±{b:.3f}\nmin {w.min():.3f}\nmax {w.max():.3f}\n"
-            f"mean {w.mean():+.4f}\nstd {w.std():.4f}\n(theory {b / math.sqrt(3):.4f})",
-            transform=ax.transAxes, va="top", fontsize=8.5,
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"})
+    ax.plot([], [], color="C0", ls="--", label=f"normalized bound ±{bn:.3f}")
     ax.set(title=f"The sources' demo: fan_in = {fan_in} (one seed)",
-           xlabel="weight value", ylabel="density", ylim=(0, 1 / (2 * b) * 2.2),
-           xlim=(-1.6 * bn, 1.6 * bn))
-    ax.legend(loc="upper right", fontsize=8)
+           xlabel="weight value", ylabel="density", ylim=(0, 1 / (2 * b) * 2.0),
+           xlim=(-1.25 * bn, 1.25 * bn))
+    ax.legend(loc="upper center", ncol=2)
     n = fans["fans"]
     for name, ls in (("standard", "-"), ("normalized", "--")):
         c = COLORS[name]
-        bx.loglog(n, fans["bound"][name], color=c, ls=ls, label=f"bound, {LABELS[name]}")
-        bx.loglog(n, fans["bound"][name] / math.sqrt(3.0), color=c, ls=":", lw=1,
-                  label="std = bound/√3")
+        bx.loglog(n, fans["bound"][name], color=c, ls=ls, label=f"bound, {name}")
+        bx.loglog(n, fans["bound"][name] / math.sqrt(3.0), color=c, ls=":", lw=1.5,
+                  label=f"bound/√3, {name}")
         bx.loglog(n, fans["std"][name], "o", color=c, mfc="white",
-                  label=f"measured std (fitted slope {fans['slope'][name]:.3f})")
-    mid = n[len(n) // 2]
-    bx.annotate("normalized std 1/√n\n= standard bound", (mid, 1 / math.sqrt(mid)),
-                xytext=(n[0] * 1.1, 0.05), fontsize=8, arrowprops={"arrowstyle": "->"})
+                  label=f"measured std, {name}")
     bx.set(title="Bound and std vs fan_in (square layers, one seed)",
            xlabel="fan_in = fan_out", ylabel="weight bound or std")
-    bx.legend(fontsize=8)
+    bx.legend(loc="lower left", ncol=2)
+    bx.set_ylim(bx.get_ylim()[0] / 12, bx.get_ylim()[1])   # room for the legend below the data
     fig.tight_layout()
     return fig
 
@@ -66,7 +64,8 @@ def plot_layer_histograms(stats: dict) -> Figure:
     """2 x 2 grid: activations (top) and back-propagated gradients (bottom), per init."""
     names = ("standard", "normalized")
     n_hidden = stats["setup"]["n_hidden"]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex="row", sharey="row")
+    fig, axes = plt.subplots(2, 2, figsize=(plotting.MAX_WIDTH, 6.6), sharex="row",
+                             sharey="row")
     colors = plt.cm.viridis(np.linspace(0, 0.9, n_hidden))
     for j, name in enumerate(names):
         s = stats[name]
@@ -76,43 +75,46 @@ def plot_layer_histograms(stats: dict) -> Figure:
             mid = (edges[:-1] + edges[1:]) / 2
             for l, h in enumerate(s[f"{key}_hist"]):
                 ax.plot(mid, h, color=colors[l], drawstyle="steps-mid",
-                        label=f"layer {l + 1}: std {s[f'{key}_std'][l]:.3g}")
+                        label=f"layer {l + 1}")
             ax.set_yscale("log")
             ax.set_ylim(np.max(stats["normalized"][f"{key}_hist"]) * 1e-4,
-                        np.max([stats[n][f"{key}_hist"] for n in names]) * 60)
-            ax.legend(fontsize=7.5, loc="upper right", ncol=2 if key == "grad" else 1)
-        axes[0, j].set_title(f"{LABELS[name]}: activations tanh(Z_l)")
-        axes[1, j].set_title(f"{LABELS[name]}: back-propagated dL/dZ_l")
-        axes[0, j].set_xlabel("activation value")
-        axes[1, j].set_xlabel("gradient value")
+                        np.max([stats[n][f"{key}_hist"] for n in names]) * 3)
+        axes[0, j].set_title(name)
+        axes[0, j].set_xlabel("activation tanh(Z_l)")
+        axes[1, j].set_xlabel("gradient dL/dZ_l")
         axes[1, j].ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     axes[0, 0].set_ylabel("density (log)")
     axes[1, 0].set_ylabel("density (log)")
     fig.suptitle(f"{n_hidden} tanh layers of width {stats['setup']['width']} at init, "
-                 f"all {stats['setup']['n_examples']} digits, one seed")
-    fig.tight_layout()
+                 f"{stats['setup']['n_examples']} digits")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=n_hidden, handlelength=1.2,
+               columnspacing=1.0)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
 def plot_training(curves: dict) -> Figure:
     """Test accuracy per epoch: mean over seeds with a min..max band, per scheme."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(plotting.MAX_WIDTH, 4.4))
     for name, acc in curves["test_acc"].items():
         plotting.curves_with_band(ax, curves["epochs"], acc, label=LABELS[name],
                                   color=COLORS[name])
     ax.axhline(0.1, color="0.5", ls=":", label="chance (10 classes)")
     setup = curves["setup"]
     ax.set(title=f"{setup['n_hidden']} tanh layers of width {setup['width']} on the digits "
-                 f"({setup['n_seeds']} seeds, mean and min..max)",
+                 f"({setup['n_seeds']} seeds)",
            xlabel="epoch", ylabel="test accuracy", ylim=(0, 1))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=9)
+    plotting.integer_ticks(ax, "x")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.tight_layout()
     return fig
 
 
 def plot_depth_profile(profile: dict) -> Figure:
-    """Activation std and relative gradient std per layer, gain 1 versus 5/3, with mean field."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    """Activation std (top) and relative gradient std (bottom) per layer, gain 1 versus 5/3,
+    measured (circles) and mean field (lines)."""
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(plotting.MAX_WIDTH, 7.0), sharex=True)
     layers = profile["layers"]
     for gain, c in zip(profile["setup"]["gains"], ("C0", "C2"), strict=True):
         p = profile["profiles"][gain]
@@ -121,12 +123,13 @@ def plot_depth_profile(profile: dict) -> Figure:
         ax.plot(layers, p["act_pred"], "-", color=c, label=f"{lab}, mean field")
         bx.semilogy(layers, p["grad_std"], "o", color=c, mfc="white", label=f"{lab}, measured")
         bx.semilogy(layers, p["grad_pred"], "-", color=c, label=f"{lab}, mean field")
-    ax.set(title=f"Activation std, {profile['setup']['n_layers']} tanh layers of width "
+    ax.set(title=f"{profile['setup']['n_layers']} tanh layers of width "
                  f"{profile['setup']['width']} (one seed)",
-           xlabel="layer l", ylabel="std of tanh(Z_l)", ylim=(0, None))
-    bx.set(title="Back-propagated gradient std (relative to the top layer)", xlabel="layer l",
-           ylabel="std(dL/dZ_l) / std(dL/dZ_top)")
-    ax.legend(fontsize=8)
-    bx.legend(fontsize=8)
+           ylabel="std of tanh(Z_l)", ylim=(0, None))
+    bx.set(title="Back-propagated gradient, relative to the top layer", xlabel="layer l",
+           ylabel="std(dL/dZ_l) / top layer's")
+    plotting.integer_ticks(bx, "x")
+    ax.legend(loc="center right")
+    bx.legend(loc="lower right")
     fig.tight_layout()
     return fig
