@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import losses, train
+from initlab import losses, plotting, train
 from initlab.experiments import embeddings as em
 
 TINY = {"n_tokens": 8, "n_topics": 2, "dim": 4, "hidden": 8, "hidden_bias": 0.01, "epochs": 2,
@@ -172,11 +172,22 @@ def test_experiments_record_the_reference_keys(tiny) -> None:
 def test_figures(tiny) -> None:
     chance = tiny["org"]["knn_chance"]
     fig = em.plot_symmetry(tiny["sym"], chance)
+    plotting.check_fits_column(fig, "plot_symmetry")
     ax, bx = fig.axes
     assert bx.get_yscale() == "log" and ax.get_ylabel().startswith("kNN agreement")
     assert len(ax.get_lines()) == 3 + 1  # three cases and the chance line
     fig = em.plot_scales(tiny["scale"], chance)
+    plotting.check_fits_column(fig, "plot_scales")
     assert all(a.get_xscale() == "log" for a in fig.axes)
     assert len(fig.axes[0].get_lines()) == 7 + 1  # one band per std and ln(n_topics)
+    # seven stds, seven different hues (not shades of one colour map)
+    colours = {ln.get_color() if isinstance(ln.get_color(), str) else tuple(ln.get_color())
+               for ln in fig.axes[0].get_lines()[:7]}
+    assert len(colours) == 7
+    # the bottom legend sits below its panel, off the seed dots
+    legend = fig.axes[1].get_legend()
+    fig.canvas.draw()
+    assert legend.get_window_extent().y1 <= fig.axes[1].get_window_extent().y0
     fig = em.plot_pca(tiny["org"], tiny["sym"], tiny["scale"])
+    plotting.check_fits_column(fig, "plot_pca")
     assert len(fig.axes) == 4 and "N(0, 10²)" in fig.axes[3].get_title()
