@@ -111,8 +111,8 @@ def plot_scales(sweep_out: dict, chance: float) -> Figure:
     keras = 0.05 / np.sqrt(3)
     for std, name in ((keras, "Keras default"), (1.0, "PyTorch default")):
         bx.axvline(std, color="0.3", ls="--", lw=1)
-        bx.annotate(name, (std, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                    textcoords="offset points", ha="left", va="top")
+        bx.annotate(name, (std, 0.0), xycoords=("data", "axes fraction"), xytext=(3, 4),
+                    textcoords="offset points", ha="left", va="bottom")  # below the data
     bx.set(xscale="log", ylim=(0, 1.02), xlabel="std of the initial table",
            ylabel="after the last epoch", title=f"After {n_points - 1} epochs")
     bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)

@@ -111,12 +111,12 @@ def plot_rank(res: dict) -> Figure:
     mp = mp_entropy_rank(64, width)
     bx.axhline(mp, color="k", ls="--", lw=1)
     bx.annotate(f"Marchenko-Pastur prediction for a random W_1: {mp:.1f}", (0.99, mp),
-                xycoords=bx.get_yaxis_transform(), xytext=(0, -4), textcoords="offset points",
-                ha="right", va="top")
+                xycoords=bx.get_yaxis_transform(), xytext=(0, 3), textcoords="offset points",
+                ha="right", va="bottom")
     ax.set(title=f"Numerical rank of W_1 (64 x {width}), lowest seed",
            ylabel="rank (matrix_rank)", ylim=(0, width + 3))
     bx.set(title="Entropy effective rank of W_1, each seed", xlabel="epoch",
-           ylabel="exp(entropy of p_k)", ylim=(0, width))
+           ylabel="exp(entropy of p_k)", ylim=(0, width + 3))
     plotting.integer_ticks(bx, "x")
     _legend_below(fig, ax)
     return fig
