@@ -191,3 +191,17 @@ def test_figures(tiny) -> None:
     fig = em.plot_pca(tiny["org"], tiny["sym"], tiny["scale"])
     plotting.check_fits_column(fig, "plot_pca")
     assert len(fig.axes) == 4 and "N(0, 10²)" in fig.axes[3].get_title()
+
+
+def test_tables_round_like_the_text() -> None:
+    # 0.2805 is 0.28050000000000002 in binary: format(.3f) gives 0.281 (as the glued text does),
+    # DataFrame.round(3) gives 0.28. The tables must read like the text.
+    row = dict(zip(em.SCALE_COLUMNS, (1.3866, 0.0042489, 30.3, 10, 0.2805, 0.877, 1.1956, 29.93),
+                   strict=True))
+    frame = em.scale_frame({"rows": {3.0: row}})
+    assert frame.loc[3.0, "kNN agreement"] == format(0.2805, ".3f") == "0.281"
+    assert frame.loc[3.0, "final loss"] == "0.00425" and frame.loc[3.0, "runs reaching 0.9"] == "10"
+    bias = {"rows": {(0.0, "zero_table"): dict(zip(em.BIAS_COLUMNS, (0.2805, 0.24325, 101.0, 0,
+                                                                   0.0), strict=True))}}
+    out = em.bias_frame(bias)
+    assert out.iloc[0].tolist() == ["0.281", "0.243", "101.0", "0", "0"]
