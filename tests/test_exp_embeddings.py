@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import losses, train
+from initlab import losses, plotting, train
 from initlab.experiments import embeddings as em
 
 TINY = {"n_tokens": 8, "n_topics": 2, "dim": 4, "hidden": 8, "hidden_bias": 0.01, "epochs": 2,
@@ -172,11 +172,36 @@ def test_experiments_record_the_reference_keys(tiny) -> None:
 def test_figures(tiny) -> None:
     chance = tiny["org"]["knn_chance"]
     fig = em.plot_symmetry(tiny["sym"], chance)
+    plotting.check_fits_column(fig, "plot_symmetry")
     ax, bx = fig.axes
     assert bx.get_yscale() == "log" and ax.get_ylabel().startswith("kNN agreement")
     assert len(ax.get_lines()) == 3 + 1  # three cases and the chance line
     fig = em.plot_scales(tiny["scale"], chance)
+    plotting.check_fits_column(fig, "plot_scales")
     assert all(a.get_xscale() == "log" for a in fig.axes)
     assert len(fig.axes[0].get_lines()) == 7 + 1  # one band per std and ln(n_topics)
+    # seven stds, seven different hues (not shades of one colour map)
+    colours = {ln.get_color() if isinstance(ln.get_color(), str) else tuple(ln.get_color())
+               for ln in fig.axes[0].get_lines()[:7]}
+    assert len(colours) == 7
+    # the bottom legend sits below its panel, off the seed dots
+    legend = fig.axes[1].get_legend()
+    fig.canvas.draw()
+    assert legend.get_window_extent().y1 <= fig.axes[1].get_window_extent().y0
     fig = em.plot_pca(tiny["org"], tiny["sym"], tiny["scale"])
+    plotting.check_fits_column(fig, "plot_pca")
     assert len(fig.axes) == 4 and "N(0, 10²)" in fig.axes[3].get_title()
+
+
+def test_tables_round_like_the_text() -> None:
+    # 0.2805 is 0.28050000000000002 in binary: format(.3f) gives 0.281 (as the glued text does),
+    # DataFrame.round(3) gives 0.28. The tables must read like the text.
+    row = dict(zip(em.SCALE_COLUMNS, (1.3866, 0.0042489, 30.3, 10, 0.2805, 0.877, 1.1956, 29.93),
+                   strict=True))
+    frame = em.scale_frame({"rows": {3.0: row}})
+    assert frame.loc[3.0, "kNN agreement"] == format(0.2805, ".3f") == "0.281"
+    assert frame.loc[3.0, "final loss"] == "0.00425" and frame.loc[3.0, "runs reaching 0.9"] == "10"
+    bias = {"rows": {(0.0, "zero_table"): dict(zip(em.BIAS_COLUMNS, (0.2805, 0.24325, 101.0, 0,
+                                                                   0.0), strict=True))}}
+    out = em.bias_frame(bias)
+    assert out.iloc[0].tolist() == ["0.281", "0.243", "101.0", "0", "0"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import diagnostics, dropout, initializers, network, train
+from initlab import diagnostics, dropout, initializers, network, plotting, train
 from initlab.experiments import symmetry_breaking as symmetry
 
 SMALL = {"width": 6, "epochs": 2, "n_seeds": 2, "value": 0.5, "eps": 1e-6, "eps_small": 1e-9,
@@ -174,13 +174,19 @@ def test_train_all_constant_runs_stay_exact_and_keys_match_the_reference(small_r
 
 def test_figures(small_runs) -> None:
     fig = symmetry.plot_symmetry(small_runs)
+    plotting.check_fits_column(fig, "plot_symmetry")
     ax, bx = fig.axes
     assert ax.get_yscale() == "log" and bx.get_ylabel().startswith("units differing by")
     assert len(bx.get_lines()) == 5  # one seed-mean line per init
+    # one legend for both panels: 4 random inits + constant tanh + constant relu
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 6
     fig = symmetry.plot_rank(small_runs)
+    plotting.check_fits_column(fig, "plot_rank")
     assert len(fig.axes) == 2 and "rank" in fig.axes[0].get_ylabel()
     # entropy panel: one line per run (2 seeds x 4 random inits + 1 constant) + the MP line
     assert len(fig.axes[1].get_lines()) == 2 * 4 + 1 + 1
     fig = symmetry.plot_accuracy(small_runs)
+    plotting.check_fits_column(fig, "plot_accuracy")
     assert fig.axes[0].get_ylabel() == "test accuracy"
     assert "tanh, width 6" in fig.axes[0].get_title()
+    assert len(fig.legends[0].get_texts()) == 5 + 1  # five inits and chance

@@ -83,8 +83,10 @@ def build_model(rng: np.random.Generator, embedding_init: tuple[str, dict], *,
                 zero_first_layer: bool = False) -> EmbeddingMLP:
     """``EmbeddingMLP(n_tokens, dim, 2, [hidden], n_topics)``: table, relu layer, logits.
 
-    Dense weights He-normal; hidden biases ``hidden_bias`` (relu'(0) = 0: with zero biases a
-    zero table blocks every gradient), output biases 0. ``zero_first_layer``: set ``W_0`` (the
+    Dense weights Keras' ``he_normal``: a normal truncated at 2 std and rescaled to variance
+    ``2 / fan_in`` (He et al. 2015 draw an untruncated Gaussian of that variance); hidden
+    biases ``hidden_bias`` (relu'(0) = 0: with zero biases a zero table blocks every gradient),
+    output biases 0. ``zero_first_layer``: set ``W_0`` (the
     layer right above the table) to zero after drawing.
     """
     name, params = embedding_init
@@ -288,9 +290,18 @@ def bias_table(*, biases: Sequence[float], level: float, **settings) -> dict:
     return out
 
 
+def _formatted(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with each column written as text by ``format(value, formats[column])``: the
+    same rounding as the page's glued numbers (``DataFrame.round`` rounds half to even on the
+    binary value, so 0.2805 would read 0.280 in the table and 0.281 in the text)."""
+    return frame.apply(lambda col: col.map(lambda v: format(v, formats[col.name])))
+
+
 def bias_frame(bias: dict) -> pd.DataFrame:
-    """:func:`bias_table`'s rows as a table, rounded to 3 decimals."""
-    return pd.DataFrame(bias["rows"]).T.rename_axis(["hidden bias", "table"]).round(3)
+    """:func:`bias_table`'s rows as a table, written with the page's roundings."""
+    frame = pd.DataFrame(bias["rows"]).T.rename_axis(["hidden bias", "table"])
+    return _formatted(frame, dict(zip(BIAS_COLUMNS, (".3f", ".3f", ".1f", ".0f", ".3g"),
+                                      strict=True)))
 
 
 # ---------------------------------------------------------------------- 3. init scale
@@ -359,5 +370,7 @@ def scale_sweep(*, scales: Sequence[float], level: float, **settings) -> dict:
 
 
 def scale_frame(sweep_out: dict) -> pd.DataFrame:
-    """:func:`scale_sweep`'s rows as a table (one row per std), rounded to 3 decimals."""
-    return pd.DataFrame(sweep_out["rows"]).T.rename_axis("std").round(3)
+    """:func:`scale_sweep`'s rows as a table (one row per std), with the page's roundings."""
+    frame = pd.DataFrame(sweep_out["rows"]).T.rename_axis("std")
+    return _formatted(frame, dict(zip(SCALE_COLUMNS, (".4g", ".3g", ".1f", ".0f", ".3f", ".3f",
+                                                      ".2f", ".3g"), strict=True)))

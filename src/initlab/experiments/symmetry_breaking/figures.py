@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from initlab import plotting
+
 COLORS = {"constant": "C3", "perturbed": "C0", "perturbed_small": "C9", "dropout": "C2",
           "random": "0.3"}
 _INIT_NAMES = {"glorot_uniform": "Glorot uniform"}
@@ -38,7 +40,7 @@ def _zero_floor(ax: plt.Axes, curves: Sequence[np.ndarray]) -> float:
     ax.axhline(floor, color="k", lw=0.6)
     ax.annotate(f"exactly 0.0 (drawn at {floor:g})", (0.99, floor),
                 xycoords=ax.get_yaxis_transform(), xytext=(0, 5), textcoords="offset points",
-                ha="right", va="bottom", fontsize=8, zorder=5,
+                ha="right", va="bottom", zorder=5,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_ylim(floor / 10, 50)
     return floor
@@ -50,12 +52,20 @@ def _label(res: dict, name: str) -> str:
     return f"{text} ({n} seeds)" if n > 1 else f"{text} (deterministic)"
 
 
+def _legend_below(fig: Figure, ax: plt.Axes) -> None:
+    """One legend for the whole figure, under its panels, two columns (the panels share it)."""
+    handles, texts = ax.get_legend_handles_labels()
+    fig.legend(handles, texts, loc="outside lower center", ncol=2)
+
+
 def plot_symmetry(res: dict) -> Figure:
-    """Left: largest difference between two hidden units per epoch (log y, exact zero drawn on
-    a floor line); right: units that differ by more than ``TOL_COARSE``."""
+    """Two stacked panels sharing the epoch axis and one legend. Top: largest difference
+    between two hidden units per epoch (log y, exact zero drawn on a floor line); bottom: units
+    that differ by more than ``TOL_COARSE`` (seed mean)."""
     from initlab.experiments.symmetry_breaking import TOL_COARSE
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(6.3, 7.6), sharex=True,
+                                 layout="constrained")
     ep, runs, label = res["epoch"], res["runs"], labels(res["settings"])
     names = ("random", "dropout", "perturbed", "perturbed_small")
     floor = _zero_floor(ax, [runs[n]["max_abs_diff"] for n in names])
@@ -70,26 +80,25 @@ def plot_symmetry(res: dict) -> Figure:
                     alpha=0.55 if ls == "-" else 1.0,
                     label=f"{label['constant']}, {act} (deterministic)")
     ax.set(title="Largest difference between two hidden units",
-           xlabel="epoch", ylabel="max |u_i - u_j| over all weights")
-    ax.legend(fontsize=8, loc="center right")
-    label["constant"] += f" ({res['settings']['activation']} and relu)"
+           ylabel="max |u_i - u_j|, all weights")
     for name in ("random", "dropout", "perturbed", "perturbed_small", "constant"):
-        bx.plot(ep, runs[name]["n_distinct_coarse"].mean(axis=0), color=COLORS[name], lw=2,
-                label=label[name])
+        bx.plot(ep, runs[name]["n_distinct_coarse"].mean(axis=0), color=COLORS[name], lw=2)
     width = res["settings"]["width"]
     bx.set(title=f"Distinct hidden units, out of {width}", xlabel="epoch",
-           ylabel=f"units differing by > {TOL_COARSE:g} (seed mean)", ylim=(0, width + 3))
-    bx.legend(fontsize=8, loc="center right")
-    fig.tight_layout()
+           ylabel=f"units differing by > {TOL_COARSE:g}", ylim=(0, width + 3))
+    plotting.integer_ticks(bx, "x")
+    _legend_below(fig, ax)
     return fig
 
 
 def plot_rank(res: dict) -> Figure:
-    """Numerical rank (left) and entropy effective rank (right) of ``W_1`` per epoch, with the
-    Marchenko-Pastur prediction (``mp_entropy_rank``) for a random ``W_1``."""
+    """Numerical rank (top, lowest seed) and entropy effective rank (bottom, each seed) of
+    ``W_1`` per epoch, with the Marchenko-Pastur prediction (``mp_entropy_rank``) for a random
+    ``W_1``; two stacked panels sharing the epoch axis and one legend."""
     from initlab.experiments.symmetry_breaking import mp_entropy_rank
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13.5, 4.3), gridspec_kw={"width_ratios": [2, 3]})
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(6.3, 7.6), sharex=True,
+                                 layout="constrained")
     ep, runs, width = res["epoch"], res["runs"], res["settings"]["width"]
     styles = {"random": ("-", 6), "dropout": ("-", 3.5), "perturbed": ("--", 2),
               "perturbed_small": (":", 2.5), "constant": ("-", 2.5)}
@@ -97,36 +106,35 @@ def plot_rank(res: dict) -> Figure:
         label = _label(res, name)
         ax.plot(ep, runs[name]["rank"].min(axis=0), color=COLORS[name], ls=ls, lw=lw,
                 label=label)
-        for i, e in enumerate(runs[name]["entropy_rank"]):
-            bx.plot(ep, e, color=COLORS[name], lw=1.5, label=label if i == 0 else None)
+        for e in runs[name]["entropy_rank"]:
+            bx.plot(ep, e, color=COLORS[name], lw=1.5)
     mp = mp_entropy_rank(64, width)
-    bx.axhline(mp, color="k", ls="--", lw=1,
-               label=f"Marchenko-Pastur prediction\nfor a random W_1: {mp:.1f}")
+    bx.axhline(mp, color="k", ls="--", lw=1)
+    bx.annotate(f"Marchenko-Pastur prediction for a random W_1: {mp:.1f}", (0.99, mp),
+                xycoords=bx.get_yaxis_transform(), xytext=(0, 3), textcoords="offset points",
+                ha="right", va="bottom")
     ax.set(title=f"Numerical rank of W_1 (64 x {width}), lowest seed",
-           xlabel="epoch", ylabel="rank (numpy matrix_rank)", ylim=(0, width + 3))
-    ax.legend(fontsize=8, loc="center right")
-    bx.set(title="Entropy effective rank of W_1 (Roy & Vetterli), each seed",
-           xlabel="epoch", ylabel="exp(entropy of normalised singular values)",
-           ylim=(0, width))
-    bx.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
+           ylabel="rank (matrix_rank)", ylim=(0, width + 3))
+    bx.set(title="Entropy effective rank of W_1, each seed", xlabel="epoch",
+           ylabel="exp(entropy of p_k)", ylim=(0, width + 3))
+    plotting.integer_ticks(bx, "x")
+    _legend_below(fig, ax)
     return fig
 
 
 def plot_accuracy(res: dict, chance: float = 0.1) -> Figure:
-    """Test accuracy per epoch: one thin line per seed, their mean in bold."""
-    fig, ax = plt.subplots(figsize=(10, 4.2))
-    ep, runs, label, s = res["epoch"], res["runs"], labels(res["settings"]), res["settings"]
+    """Test accuracy per epoch: one thin line per seed, their mean in bold; legend below."""
+    fig, ax = plt.subplots(figsize=(6.3, 5.0), layout="constrained")
+    ep, runs, s = res["epoch"], res["runs"], res["settings"]
     for name in ("random", "dropout", "perturbed", "perturbed_small", "constant"):
         A = runs[name]["test_acc"]
         for a in A:
             ax.plot(ep, a, color=COLORS[name], lw=0.8, alpha=0.4)
-        how = f"mean of {len(A)} seeds (thin: each seed)" if len(A) > 1 else "deterministic"
-        ax.plot(ep, A.mean(axis=0), color=COLORS[name], lw=2.2, label=f"{label[name]}:\n{how}")
+        ax.plot(ep, A.mean(axis=0), color=COLORS[name], lw=2.2, label=_label(res, name))
     ax.axhline(chance, color="k", ls=":", lw=1, label="chance (10 classes)")
     ax.set(title=f"Test accuracy on the digits, {s['activation']}, width {s['width']}, "
                  f"lr {s['lr']}",
            xlabel="epoch", ylabel="test accuracy", ylim=(0, 1))
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
+    plotting.integer_ticks(ax, "x")
+    _legend_below(fig, ax)
     return fig
