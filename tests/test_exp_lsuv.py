@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy.stats import norm
 
-from initlab import datasets, initializers, network, stats, sweep, train
+from initlab import datasets, initializers, network, plotting, stats, sweep, train
 from initlab.experiments import lsuv as lx
 
 LSUV = {"activation": "elu", "tol": 0.1, "max_iter": 10}   # the paper's Tol_var and T_max
@@ -71,6 +72,7 @@ def test_variance_profile_shows_the_chapter_effect() -> None:
     width, n_hidden = 64, 25
     p = lx.variance_profile(width=width, n_hidden=n_hidden, lsuv_batch=256, seed=0, **LSUV)
     assert np.all(p["iterations"] == 1) and p["lsuv_max_dev_batch"] < 1e-12
+    assert p["lsuv_iterations_per_layer"] == "one rescaling in every layer"
     assert p["lsuv_report_mismatch"] < 1e-12 and p["lsuv_max_dev_heldout"] < 0.2
     assert p["var"]["he"][-2] > 2.0 > 0.1 > p["var"]["xavier"][-2]
     # Orthogonal gain 1: the decay of the length map. Each layer's mean square is an average
@@ -95,8 +97,22 @@ def test_variance_profile_shows_the_chapter_effect() -> None:
     assert 1.0 < theory * (1 - tol) and theory * (1 + tol) < 2.0
     assert p["prof_sigma_w2_mean"] == pytest.approx(theory, rel=0.1)
     fig = lx.plot_variance_profile(p)
-    assert fig.axes[0].get_yscale() == "log" and len(fig.axes) == 2
-    assert fig.axes[1].get_ylabel() == "σ_w² = fan_in · Var(w)"
+    plotting.check_fits_column(fig, "variance profile")
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes) == 1
+    assert len(fig.axes[0].get_lines()) == 4 + 3 + 1     # schemes, length maps, legend key
+    fig = lx.plot_lsuv_scale(p)
+    plotting.check_fits_column(fig, "LSUV scale")
+    assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "σ_w² = fan_in · mean(W_l²)"
+    plt.close("all")
+
+
+@pytest.mark.parametrize(("counts", "words"), [
+    ([1, 1, 1], "one rescaling in every layer"),
+    ([2, 2], "2 rescalings in every layer"),
+    ([1, 3, 1], "from one rescaling to 3 rescalings per layer"),
+    ([0, 1], "from no rescaling to one rescaling per layer")])
+def test_rescalings_phrase_reads_right_for_any_counts(counts: list, words: str) -> None:
+    assert lx.rescalings_phrase(counts) == words
 
 
 def test_gain_check_recovers_he_for_relu() -> None:
@@ -109,7 +125,9 @@ def test_gain_check_recovers_he_for_relu() -> None:
     assert g["gain_tanh_gain"] < initializers.calculate_gain("tanh")
     assert list(lx.gain_table(g).index) == ["relu", "tanh", "elu"]
     fig = lx.plot_gain_check(g)
+    plotting.check_fits_column(fig, "gain check")
     assert len(fig.axes[0].get_lines()) == 3 + 3 + 2     # LSUV, theory, textbook lines
+    plt.close(fig)
 
 
 def test_training_is_train_run_with_the_batch_drawn_first() -> None:
@@ -132,4 +150,6 @@ def test_training_is_train_run_with_the_batch_drawn_first() -> None:
     # one epoch of a shallow net beats chance (0.1) by more than 4 SE of a proportion
     assert a["train_acc1_lsuv"] > 0.1 + 4 * stats.se_proportion(0.1, len(data.y_test))
     fig = lx.plot_training(a)
+    plotting.check_fits_column(fig, "training")
     assert fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_ylabel() == "test accuracy"
+    plt.close(fig)
