@@ -80,7 +80,13 @@ def plot_gain_check(check: dict) -> Figure:
     ax.set(xlabel="layer l (layer 1 sees the raw input)", ylabel="σ_w² = fan_in · Var(w)",
            ylim=(0.8, 3.3))
     plotting.integer_ticks(ax, "x")
-    fig.legend(loc="outside lower center", ncol=3)
+    handles, labels = ax.get_legend_handles_labels()     # per activation: LSUV, theory, book
+    first = [i for i, lab in enumerate(labels) if "LSUV" in lab]
+    order = first + [i for i, lab in enumerate(labels) if lab.startswith("He")] + [
+        i for i, lab in enumerate(labels) if "E[" in lab] + [
+        i for i, lab in enumerate(labels) if lab.startswith("PyTorch")]
+    fig.legend([handles[i] for i in order], [labels[i] for i in order],
+               loc="outside lower center", ncol=2)            # column 1 LSUV, column 2 theory
     return fig
 
 
