@@ -72,7 +72,6 @@ def test_variance_profile_shows_the_chapter_effect() -> None:
     width, n_hidden = 64, 25
     p = lx.variance_profile(width=width, n_hidden=n_hidden, lsuv_batch=256, seed=0, **LSUV)
     assert np.all(p["iterations"] == 1) and p["lsuv_max_dev_batch"] < 1e-12
-    assert p["lsuv_iterations_per_layer"] == "one rescaling in every layer"
     assert p["lsuv_report_mismatch"] < 1e-12 and p["lsuv_max_dev_heldout"] < 0.2
     assert p["var"]["he"][-2] > 2.0 > 0.1 > p["var"]["xavier"][-2]
     # Orthogonal gain 1: the decay of the length map. Each layer's mean square is an average
@@ -104,15 +103,6 @@ def test_variance_profile_shows_the_chapter_effect() -> None:
     plotting.check_fits_column(fig, "LSUV scale")
     assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "σ_w² = fan_in · mean(W_l²)"
     plt.close("all")
-
-
-@pytest.mark.parametrize(("counts", "words"), [
-    ([1, 1, 1], "one rescaling in every layer"),
-    ([2, 2], "2 rescalings in every layer"),
-    ([1, 3, 1], "from one rescaling to 3 rescalings per layer"),
-    ([0, 1], "from no rescaling to one rescaling per layer")])
-def test_rescalings_phrase_reads_right_for_any_counts(counts: list, words: str) -> None:
-    assert lx.rescalings_phrase(counts) == words
 
 
 def test_gain_check_recovers_he_for_relu() -> None:

@@ -108,19 +108,6 @@ def unit_variance_sigma_w2(activation: str) -> float:
     return 1.0 / float(layer["act_second"][0])
 
 
-def rescalings_phrase(iterations: Sequence[int]) -> str:
-    """Words for LSUV's rescalings per layer that read right for any counts: "one rescaling in
-    every layer", "from one rescaling to 3 rescalings per layer"."""
-    lo, hi = int(min(iterations)), int(max(iterations))
-
-    def count(n: int) -> str:
-        return {0: "no rescaling", 1: "one rescaling"}.get(n, f"{n} rescalings")
-
-    if lo == hi:
-        return f"{count(lo)} in every layer"
-    return f"from {count(lo)} to {count(hi)} per layer"
-
-
 def worst_case_rel_se(activation: str, width: int, n_layers: int) -> float:
     """Relative SE of the mean of ``n_layers`` per-layer scales if each layer's examples were
     fully correlated (only ``width`` independent units): ``CV(phi(z)^2) / sqrt(width n_layers)``.
@@ -146,8 +133,7 @@ def variance_profile(*, width: int, n_hidden: int, lsuv_batch: int, tol: float, 
     orthogonal and LSUV nets share their pre-init). Figure data: ``var[scheme]`` on the test
     set, ``pred[scheme]`` (mean field, fixed schemes), LSUV's ``iterations``, ``var_before``
     and ``var_after`` on its batch and ``sigma_w2_lsuv`` per layer. Recorded: the last hidden
-    layer's variances, LSUV's iteration counts (and ``lsuv_iterations_per_layer``, the same in
-    words for the page), ``max_l |Var(Z_l) - 1|`` on the batch and held
+    layer's variances, LSUV's iteration counts, ``max_l |Var(Z_l) - 1|`` on the batch and held
     out, a fresh forward pass against LSUV's report, and LSUV's ``sigma_w2`` over layers
     2..n_hidden against ``1 / E[phi(z)^2]``.
     """
@@ -181,7 +167,6 @@ def variance_profile(*, width: int, n_hidden: int, lsuv_batch: int, tol: float, 
         "lsuv_n_layers": len(iterations), "lsuv_iterations_total": int(iterations.sum()),
         "lsuv_iterations_max": int(iterations.max()),
         "lsuv_iterations_min": int(iterations.min()),
-        "lsuv_iterations_per_layer": rescalings_phrase(iterations),
         "lsuv_var_before_first": float(var_before[0]),
         "lsuv_max_dev_batch": float(np.max(np.abs(var_after - 1.0))),
         # independent check of the report: a fresh forward pass on the same batch
@@ -308,5 +293,5 @@ def training(*, width: int, n_hidden: int, epochs: int, n_seeds: int, lr: float,
 
 __all__ = ["SCHEMES", "build", "build_on_batch", "gain_check", "gain_table",
            "implied_sigma_w2", "output_variances", "plot_gain_check", "plot_lsuv_scale",
-           "plot_training", "plot_variance_profile", "rescalings_phrase", "training",
+           "plot_training", "plot_variance_profile", "training",
            "unit_variance_sigma_w2", "variance_profile", "worst_case_rel_se"]
