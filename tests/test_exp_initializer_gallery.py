@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from initlab import plotting
 from initlab.experiments import initializer_gallery
 from initlab.experiments.initializer_gallery import draws, keys, laws
 
@@ -228,27 +229,41 @@ def test_summary_table_rows_and_z() -> None:
     assert (table.loc["Zeros", ["z mean", "z std"]] == 0).all()     # deterministic: exact
 
 
-def test_gallery_figure_has_one_panel_per_initializer() -> None:
+def test_gallery_figures_one_panel_per_initializer_and_fit_the_column() -> None:
     gal = initializer_gallery.draw_gallery(fan_in=40, fan_out=25, n_bins=10, seed=0)
-    fig = initializer_gallery.plot_gallery(gal)
-    axes = fig.axes
-    assert len(axes) == 18                        # 17 panels and the legend panel, 3 rows of 6
-    titles = [ax.get_title() for ax in axes[:17]]
-    assert titles[0] == "RandomNormal(0, 0.05)" and titles[-1] == "Orthogonal"
-    assert all(ax.get_xlabel() == "weight value" for ax in axes[:17])
-    assert axes[3].get_yscale() == "log"          # Zeros: probabilities on a log scale
-    plt.close(fig)
+    groups = initializer_gallery.GROUPS
+    every = [k for members in groups.values() for k in members]
+    assert sorted(every) == sorted(laws.GALLERY)          # each initializer in one figure
+    for group, members in groups.items():
+        fig = initializer_gallery.plot_gallery(gal, group)
+        plotting.check_fits_column(fig, group)           # <= 6.3 in, 2 per row, >= 10 pt
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert [ax.get_title().replace("\n", " ") for ax in axes] == [
+            laws.GALLERY[k][2].replace("\n", " ") for k in members]
+        assert all(ax.get_xlabel() == "weight value" for ax in axes)
+        log = group == "deterministic"                    # probabilities on a log scale
+        assert all((ax.get_yscale() == "log") == log for ax in axes)
+        plt.close(fig)
+    with pytest.raises(ValueError, match="group"):
+        initializer_gallery.plot_gallery(gal, "nonsense")
 
 
-def test_conventions_figure_panels() -> None:
-    fig = initializer_gallery.plot_conventions(
-        initializer_gallery.truncation_check(n_draws=1000, seed=0),
-        initializer_gallery.pytorch_default(fan_in=40, fan_out=25, seed=0),
-        initializer_gallery.orthogonal_check(tall=(40, 25), conv=(3, 3, 4, 8), seed=0),
-        initializer_gallery.seeded_reuse(width=8, n_layers=3, seed=0))
-    a, b, c, d = fig.axes
-    assert a.get_title().startswith("(a) Truncated normal") and len(a.patches) == 2
-    assert "nn.Linear(40, 25)" in b.get_title() and len(b.patches) == 3
+def test_convention_figures_fit_the_column() -> None:
+    trunc = initializer_gallery.truncation_check(n_draws=1000, seed=0)
+    torch = initializer_gallery.pytorch_default(fan_in=40, fan_out=25, seed=0)
+    orth = initializer_gallery.orthogonal_check(tall=(40, 25), conv=(3, 3, 4, 8), seed=0)
+    reuse = initializer_gallery.seeded_reuse(width=8, n_layers=3, seed=0)
+    figs = {"truncation": initializer_gallery.plot_truncation(trunc),
+            "pytorch": initializer_gallery.plot_pytorch_default(torch),
+            "orthogonal": initializer_gallery.plot_orthogonal(orth),
+            "seeds": initializer_gallery.plot_seeds(reuse)}
+    for name, fig in figs.items():
+        plotting.check_fits_column(fig, name)
+        assert len(fig.axes) == 1 and len(fig.legends) == 1, name
+    a, b, c, d = (f.axes[0] for f in figs.values())
+    assert len(a.patches) == 2 and a.get_ylabel() == "density"     # raw and corrected
+    assert len(b.patches) == 3 and b.get_xlabel() == "weight value"
     assert c.get_yscale() == "log" and c.get_xlabel() == "singular value"
     assert d.get_xlabel() == "entry of the first draw A" and len(d.get_lines()) == 2
-    plt.close(fig)
+    for fig in figs.values():
+        plt.close(fig)

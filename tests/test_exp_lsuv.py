@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy.stats import norm
 
-from initlab import datasets, initializers, network, stats, sweep, train
+from initlab import datasets, initializers, network, plotting, stats, sweep, train
 from initlab.experiments import lsuv as lx
 
 LSUV = {"activation": "elu", "tol": 0.1, "max_iter": 10}   # the paper's Tol_var and T_max
@@ -95,8 +96,13 @@ def test_variance_profile_shows_the_chapter_effect() -> None:
     assert 1.0 < theory * (1 - tol) and theory * (1 + tol) < 2.0
     assert p["prof_sigma_w2_mean"] == pytest.approx(theory, rel=0.1)
     fig = lx.plot_variance_profile(p)
-    assert fig.axes[0].get_yscale() == "log" and len(fig.axes) == 2
-    assert fig.axes[1].get_ylabel() == "σ_w² = fan_in · Var(w)"
+    plotting.check_fits_column(fig, "variance profile")
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes) == 1
+    assert len(fig.axes[0].get_lines()) == 4 + 3 + 1     # schemes, length maps, legend key
+    fig = lx.plot_lsuv_scale(p)
+    plotting.check_fits_column(fig, "LSUV scale")
+    assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "σ_w² = fan_in · mean(W_l²)"
+    plt.close("all")
 
 
 def test_gain_check_recovers_he_for_relu() -> None:
@@ -109,7 +115,9 @@ def test_gain_check_recovers_he_for_relu() -> None:
     assert g["gain_tanh_gain"] < initializers.calculate_gain("tanh")
     assert list(lx.gain_table(g).index) == ["relu", "tanh", "elu"]
     fig = lx.plot_gain_check(g)
+    plotting.check_fits_column(fig, "gain check")
     assert len(fig.axes[0].get_lines()) == 3 + 3 + 2     # LSUV, theory, textbook lines
+    plt.close(fig)
 
 
 def test_training_is_train_run_with_the_batch_drawn_first() -> None:
@@ -132,4 +140,6 @@ def test_training_is_train_run_with_the_batch_drawn_first() -> None:
     # one epoch of a shallow net beats chance (0.1) by more than 4 SE of a proportion
     assert a["train_acc1_lsuv"] > 0.1 + 4 * stats.se_proportion(0.1, len(data.y_test))
     fig = lx.plot_training(a)
+    plotting.check_fits_column(fig, "training")
     assert fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_ylabel() == "test accuracy"
+    plt.close(fig)

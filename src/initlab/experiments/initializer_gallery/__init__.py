@@ -41,7 +41,14 @@ from initlab.experiments.initializer_gallery.draws import (
     recover_uniform_bound,
     seeded_initializer,
 )
-from initlab.experiments.initializer_gallery.figures import plot_conventions, plot_gallery
+from initlab.experiments.initializer_gallery.figures import (
+    GROUPS,
+    plot_gallery,
+    plot_orthogonal,
+    plot_pytorch_default,
+    plot_seeds,
+    plot_truncation,
+)
 from initlab.experiments.initializer_gallery.keys import RESULT_KEYS
 from initlab.experiments.initializer_gallery.laws import (
     GALLERY,
@@ -53,9 +60,10 @@ from initlab.experiments.initializer_gallery.laws import (
 )
 from initlab.experiments.initializer_gallery.tables import conv_table, summary_table
 
-__all__ = ["GALLERY", "conv_fans", "conv_table", "draw_gallery", "orthogonal_check",
-           "plot_conventions", "plot_gallery", "pytorch_default", "seeded_reuse",
-           "summary_table", "truncation_check"]
+__all__ = ["GALLERY", "GROUPS", "conv_fans", "conv_table", "draw_gallery", "orthogonal_check",
+           "plot_gallery", "plot_orthogonal", "plot_pytorch_default", "plot_seeds",
+           "plot_truncation", "pytorch_default", "seeded_reuse", "summary_table",
+           "truncation_check"]
 
 
 def draw_gallery(*, fan_in: int, fan_out: int, n_bins: int, seed: int) -> dict:

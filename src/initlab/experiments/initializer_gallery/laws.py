@@ -1,7 +1,7 @@
 """Chapter 8's closed-form laws: what each gallery initializer should draw, and the claim ranges.
 
-What: :data:`GALLERY` lists the 17 initializers of the chapter (Keras' whole list, LeCun
-normal/uniform, Glorot's "standard" init and PyTorch's default ``nn.Linear`` init);
+What: :data:`GALLERY` lists the 17 initializers of the chapter (Keras' fifteen classes, LeCun
+normal/uniform among them, Glorot's "standard" init and PyTorch's default ``nn.Linear`` init);
 :func:`closed_form` writes the law of each one on an ``(fan_in, fan_out)`` kernel *independently
 of the library* (e.g. the Glorot uniform limit ``sqrt(6 / (fan_in + fan_out))``, the
 truncated-normal factor from ``erf``, the density of one coordinate of a random unit vector for

@@ -41,7 +41,12 @@ import pandas as pd
 
 from initlab import activations, datasets, initializers, network, stats, sweep, theory, train
 from initlab._checks import check_choice, check_int
-from initlab.experiments.lsuv.figures import plot_gain_check, plot_training, plot_variance_profile
+from initlab.experiments.lsuv.figures import (
+    plot_gain_check,
+    plot_lsuv_scale,
+    plot_training,
+    plot_variance_profile,
+)
 from initlab.lsuv import lsuv
 
 #: Weight initializer of each scheme; "lsuv" starts from "orthogonal" and rescales.
@@ -287,6 +292,6 @@ def training(*, width: int, n_hidden: int, epochs: int, n_seeds: int, lr: float,
 
 
 __all__ = ["SCHEMES", "build", "build_on_batch", "gain_check", "gain_table",
-           "implied_sigma_w2", "output_variances", "plot_gain_check",
+           "implied_sigma_w2", "output_variances", "plot_gain_check", "plot_lsuv_scale",
            "plot_training", "plot_variance_profile", "training",
            "unit_variance_sigma_w2", "variance_profile", "worst_case_rel_se"]
