@@ -130,3 +130,40 @@ def test_seeds_are_the_spawned_seed_sequences():
 def test_seeds_bad_arguments(base, n):
     with pytest.raises((TypeError, ValueError), match="base_seed|`n`"):
         sweep.seeds(base, n)
+
+
+# ----------------------------------------------------------------------- the dask backend
+
+
+def _train_acc(config):
+    from initlab import train
+    return train.run(**config).test_acc
+
+
+def test_dask_backend_on_a_two_worker_local_cluster_equals_one_job():
+    from dask.distributed import Client, LocalCluster
+
+    configs = [{"sizes": (64, 16, 10), "seed": s, "epochs": 1, "batch_size": 64, "lr": 0.05}
+               for s in sweep.seeds(0, 4)]
+    here = sweep.run(_train_acc, configs, n_jobs=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster):
+        there = sweep.run(_train_acc, configs, backend="dask")
+        with pytest.raises(sweep.SweepError, match="config #1"):
+            sweep.run(_fails_on_one, [0, 1, 2], backend="dask")
+    assert len(there) == 4
+    for a, b in zip(here, there, strict=True):
+        np.testing.assert_array_equal(a, b)           # same bits, whichever worker ran it
+
+
+def _fails_on_one(x):
+    if x == 1:
+        raise ValueError("boom")
+    return x
+
+
+def test_dask_backend_without_a_client_says_how_to_start_one():
+    with pytest.raises(RuntimeError, match="LocalCluster"):
+        sweep.run(_fails_on_one, [0], backend="dask")
+    with pytest.raises(ValueError, match="'ray'"):
+        sweep.run(_fails_on_one, [0], backend="ray")

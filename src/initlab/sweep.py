@@ -15,6 +15,12 @@ every ``k``. :func:`seeds` gives each run its own independent seed from one base
 
 Shapes: ``configs`` is a sequence of ``n`` picklable objects (usually dicts); the result is
 a list of ``n`` return values of ``fn``, ``result[i] = fn(configs[i])``.
+
+Backends: ``"loky"`` (default) runs on this machine's cores; ``"dask"`` hands the configs to the
+active ``dask.distributed`` Client, so the full sweeps can run on a cluster (a ``LocalCluster``,
+or a SLURM / Kubernetes cluster from ``dask-jobqueue`` / ``dask-kubernetes``): install the extra
+with ``pip install initlab[dask]``. Each task still runs on one BLAS thread, and the results are
+the same as with ``n_jobs=1``.
 """
 
 from __future__ import annotations
@@ -68,12 +74,47 @@ def _call(fn: Callable[[Any], Any], index: int, config: Any) -> Any:
                 f"{type(err).__name__}: {err}") from err
 
 
+BACKENDS = ("loky", "dask")
+
+
+def _dask_client() -> Any:
+    """The active ``dask.distributed`` Client, or an error saying how to start one."""
+    try:
+        from distributed import get_client
+    except ImportError:
+        raise ImportError("backend='dask' needs dask.distributed: pip install initlab[dask]"
+                          ) from None
+    try:
+        return get_client()
+    except ValueError:
+        raise RuntimeError(
+            "backend='dask' needs an active dask.distributed Client, and there is none: start "
+            "one first, e.g. `from dask.distributed import Client, LocalCluster; "
+            "client = Client(LocalCluster(n_workers=2, threads_per_worker=1))`") from None
+
+
+def _run_dask(fn: Callable[[Any], Any], configs: list, show: bool, desc: str | None) -> list:
+    """``[fn(c) for c in configs]`` as tasks of the active Client, gathered in input order."""
+    client = _dask_client()
+    futures = client.map(_call, [fn] * len(configs), range(len(configs)), configs, pure=False)
+    bar = tqdm(total=len(configs), desc=desc, disable=not show, leave=False)
+    try:
+        from distributed import as_completed
+
+        for _ in as_completed(futures):
+            bar.update()
+        return client.gather(futures)
+    finally:
+        bar.close()
+
+
 def run(
     fn: Callable[[Any], Any],
     configs: Sequence[Any],
     n_jobs: int = 1,
     progress: bool | None = None,
     desc: str | None = None,
+    backend: str = "loky",
 ) -> list:
     """``[fn(c) for c in configs]``, computed by ``n_jobs`` worker processes, in input order.
 
@@ -84,11 +125,17 @@ def run(
     call runs under ``threadpool_limits(1)``. ``progress``: a tqdm bar on stderr labelled
     ``desc`` (``None``: only when stderr is a terminal, so executed notebooks stay clean).
     An exception in ``fn`` stops the sweep and is raised as :class:`SweepError` naming
-    the config.
+    the config. ``backend="dask"``: run on the active ``dask.distributed`` Client instead
+    (``n_jobs`` is then the cluster's business and ignored).
     """
     if not callable(fn):
         raise TypeError(f"`fn` must be callable, got {fn!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"Invalid `backend` argument: {backend!r}. Please use one of {BACKENDS}")
     configs = list(configs)
+    if backend == "dask":
+        return _run_dask(fn, configs, sys.stderr.isatty() if progress is None else bool(progress),
+                         desc)
     n_jobs = min(_check_n_jobs(n_jobs), max(len(configs), 1))
     show = sys.stderr.isatty() if progress is None else bool(progress)
     tasks = (delayed(_call)(fn, i, config) for i, config in enumerate(configs))
