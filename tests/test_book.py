@@ -250,3 +250,9 @@ def test_a_full_run_after_a_smoke_run_uses_the_full_settings(tiny):
     assert res["mode"] == "full" and res["values"]["answer"] == 0.25
     cells = executed(root, "01_tiny").cells
     assert not [c for c in cells if "injected-parameters" in c.metadata.get("tags", [])]
+
+
+def test_the_executed_notebook_names_no_path_of_the_build_machine(tiny):
+    root = tiny[0]
+    text = (root / "_build" / "stage" / "chapters" / "01_tiny.ipynb").read_text()
+    assert str(root) not in text and "/_build/" not in text

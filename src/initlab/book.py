@@ -186,6 +186,8 @@ def _retag(path: Path, drop: bool = False) -> None:
             nb.cells.remove(cell)
         else:
             _tag(cell, "remove-cell")
+    for key in ("input_path", "output_path"):  # the downloadable notebook names no build path
+        nb.metadata.get("papermill", {}).pop(key, None)
     nbformat.write(nb, path)
 
 
