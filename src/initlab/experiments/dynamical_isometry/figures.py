@@ -126,7 +126,8 @@ def plot_training(tc: dict) -> Figure:
               "gaussian": COLORS[("tanh", "gaussian")]}
     for ax, what in zip(axes, ("train_acc", "test_acc"), strict=True):
         for init, curves in tc[what].items():
-            plotting.curves_with_band(ax, tc["epochs"], curves, label=f"{init} weights",
+            name = "Gaussian" if init == "gaussian" else init
+            plotting.curves_with_band(ax, tc["epochs"], curves, label=f"{name} weights",
                                       color=colors[init])
         ax.axhline(0.1, color="k", ls=":", lw=1, label="chance")
         ax.set(xlabel="epoch", ylim=(0, 1), title=f"{what.split('_')[0]} accuracy")
