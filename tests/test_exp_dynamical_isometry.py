@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import datasets, diagnostics, network, sweep, theory, train
+from initlab import datasets, diagnostics, network, plotting, sweep, theory, train
 from initlab.experiments import dynamical_isometry as di
 from initlab.experiments.dynamical_isometry import nets
 
@@ -94,9 +94,12 @@ def test_jacobian_spectra_numbers_and_figures():
     assert sp["pred_relu_orth_deep"] == pytest.approx(16, rel=1e-6)
     assert list(sp["configs"][("tanh", "orthogonal")]["sv"]) == [16]
     fig = di.plot_spectra(sp)
+    plotting.check_fits_column(fig, "plot_spectra")
     assert len(fig.axes) == 4 and all(ax.get_xscale() == "log" for ax in fig.axes)
     assert all(len(ax.lines) == 2 for ax in fig.axes)       # one depth + the s = 1 line
     fig = di.plot_spread(sp)
+    plotting.check_fits_column(fig, "plot_spread")
+    assert len(fig.axes) == 2 and fig.axes[0].get_position().y0 > fig.axes[1].get_position().y1
     assert fig.axes[0].get_yscale() == "log" and fig.axes[0].get_xscale() == "log"
     assert "mean" in fig.axes[1].get_ylabel()
     plt.close("all")
@@ -109,6 +112,7 @@ def test_qstar_sweep_spread_grows_with_q_star():
     assert qs["spread"][0] < qs["qstar_spread_large"]
     assert qs["qstar_pred_large"] == pytest.approx(qs["pred"][-1])
     ax = di.plot_qstar(qs).axes[0]
+    plotting.check_fits_column(ax.figure, "plot_qstar")
     assert ax.get_xscale() == "log" and "q^*" in ax.get_xlabel()
     assert any("used here" in t.get_text() for t in ax.texts)
     plt.close("all")
@@ -152,6 +156,10 @@ def test_train_comparison_is_train_run_with_critical_inits():
     assert tc["train_acc"]["orthogonal"].shape == (1, 3) and tc["train_n_diverged"] == 0
     assert tc["epochs_to_crit_orth"] == 0.0                  # level 0 is reached at init
     fig = di.plot_training(tc)
+    plotting.check_fits_column(fig, "plot_training")
+    assert all(float(x).is_integer() for x in fig.axes[0].get_xticks())
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "orthogonal weights", "Gaussian weights", "chance"]
     assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
     assert fig.axes[0].get_ylabel() == "accuracy"
     plt.close(fig)

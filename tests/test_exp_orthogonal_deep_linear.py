@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from initlab import losses, network
+from initlab import initializers, losses, network, plotting, theory
 from initlab.experiments import orthogonal_deep_linear as odl
 from initlab.experiments.orthogonal_deep_linear import linear
 
@@ -143,6 +143,7 @@ def test_end_to_end_spectra_follow_the_lyapunov_exponents():
     assert 0.7 < spec["spread_mid_ratio"] < 1.6
     assert spec["spread_decades_gauss"] > 10.0
     ax = odl.plot_spectra(spec).axes[0]
+    plotting.check_fits_column(ax.figure, "plot_spectra")
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert "singular values" in ax.get_ylabel()
     plt.close("all")
@@ -154,6 +155,10 @@ def test_staircase_matches_theory():
     assert st["stair_in_order"]              # strongest mode first
     assert st["stair_final_err"] < 0.005
     fig = odl.plot_staircase(st)
+    plotting.check_fits_column(fig, "plot_staircase")
+    assert [t.get_text() for t in fig.axes[0].texts] == [
+        f"mode {i}, $s_{i}$ = {s:g}" for i, s in enumerate(st["s"], start=1)]
+    assert all(float(x).is_integer() for x in fig.axes[1].get_xticks())
     assert [ax.get_xlabel() for ax in fig.axes] == ["gradient-descent step $t$"] * 2
     assert len(fig.axes[0].lines) == 3 * 3            # per mode: aligned, random, theory
     plt.close(fig)
@@ -165,6 +170,7 @@ def test_depth_sweep_separates_the_inits_and_records_the_censored_runs():
     assert sw["ratio_orth"] < 2.0 < 5.0 < sw["ratio_gauss"]
     assert sw["not_reached_orth"] == 0
     fig = odl.plot_depth_sweep(sw)
+    plotting.check_fits_column(fig, "plot_depth_sweep")
     assert fig.axes[0].get_yscale() == "log" and fig.axes[1].get_yscale() == "log"
     plt.close(fig)
     # a cap of 100 steps censors the deep Gaussian runs: inf, counted, drawn at the cap
@@ -184,6 +190,7 @@ def test_forgetting_follows_the_power_law():
     assert fg["forget_not_reached"] == 0
     assert fg["forget_max_rel_err"] < 0.1           # the reference claim and its why
     ax = odl.plot_forgetting(fg).axes[0]
+    plotting.check_fits_column(ax.figure, "plot_forgetting")
     assert ax.get_xscale() == "log" and len(ax.lines) == 2    # median and theory
     plt.close("all")
     # predicted forgetting times are >= 80 epochs: a cap of 50 censors every run
@@ -194,3 +201,26 @@ def test_forgetting_follows_the_power_law():
     ax = odl.plot_forgetting(short).axes[0]
     assert any("not reached in 50 epochs" in t.get_text() for t in ax.get_legend().get_texts())
     plt.close("all")
+
+
+def test_truncated_lecun_normal_keeps_newmans_exponent_gaps_and_shifts_them_up():
+    """The chapter's claim about ``lecun_normal`` (a normal truncated at 2 sd, rescaled): the
+    gaps between Lyapunov exponents of 16 x 16 products agree with Newman's Gaussian formula,
+    while every exponent is larger (lighter tails: ``ln |x W|`` fluctuates less). Exponents by
+    the QR method; standard errors from 20 block means of the per-layer increments."""
+    n, n_blocks, block = 16, 20, 400
+    rng = np.random.default_rng(11)
+    Q = np.eye(n)
+    logs = np.empty((n_blocks * block, n))
+    for t in range(n_blocks * block):
+        Q, R = np.linalg.qr(Q @ initializers.get("lecun_normal")((n, n), rng))
+        logs[t] = np.log(np.abs(np.diag(R)))        # k-th entry: k-th exponent
+    means = logs.reshape(n_blocks, block, n).mean(axis=1)      # (n_blocks, n) block means
+    gamma = theory.lyapunov_exponents(n)
+    gap = means[:, 0] - means[:, 7]
+    se_gap = gap.std(ddof=1) / math.sqrt(n_blocks)
+    assert abs(gap.mean() - (gamma[0] - gamma[7])) < 4 * se_gap
+    shift = means[:, 0] - gamma[0]
+    se_shift = shift.std(ddof=1) / math.sqrt(n_blocks)
+    assert shift.mean() > 3 * se_shift                        # measured ~0.009 per layer
+    assert abs(shift.mean() - 0.009) < 4 * se_shift
