@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -22,21 +23,48 @@ from initlab.train import sgd_step
 
 
 def test_quick_bench_prints_and_writes_every_figure(tmp_path, capsys):
+    """Three steps x two dtypes, each with its bound and ratio; the tiny net; the sweep."""
     path = tmp_path / "bench.json"
     figures = bench.main(["--quick", "--json", str(path)])
     out = capsys.readouterr().out
-    for text in ("W256 D10 B128 float64", "W256 D10 B128 float32", "matmul-only bound",
-                 "ratio", "W32 D3 B32 float64", "speed-up", "results identical: True"):
-        assert text in out, text
     saved = json.loads(path.read_text())
     assert saved == json.loads(json.dumps(figures))
-    for key in ("W256_D10_B128_float64", "W256_D10_B128_float32"):
-        f = saved[key]
-        assert f["steps_per_s"] > 0 and f["matmul_bound_steps_per_s"] > 0
-        assert f["ratio"] == pytest.approx(f["steps_per_s"] / f["matmul_bound_steps_per_s"])
+    assert set(bench.STEPS) == {"plain", "momentum", "clipped"}
+    step_lines = [line for line in out.splitlines() if line.startswith("step W256 D10 B128")]
+    assert len(step_lines) == 6
+    for dtype in ("float64", "float32"):
+        bounds = set()
+        for name in bench.STEPS:
+            (line,) = [ln for ln in step_lines if ln.split(":")[0].split() == [
+                "step", "W256", "D10", "B128", dtype, name]]
+            for text in ("steps/s", "matmul-only bound", "ratio"):
+                assert text in line, (line, text)
+            f = saved[f"W256_D10_B128_{dtype}_{name}"]
+            assert f["steps_per_s"] > 0 and f["matmul_bound_steps_per_s"] > 0
+            assert f["ratio"] == pytest.approx(f["steps_per_s"] / f["matmul_bound_steps_per_s"])
+            assert f"ratio {f['ratio']:.3f}" in line
+            bounds.add(f["matmul_bound_steps_per_s"])
+        assert len(bounds) == 1  # the three steps of a dtype share the bound of the same run
+    assert saved["W256_D10_B128_float64_momentum"]["momentum"] == 0.9
+    assert saved["W256_D10_B128_float64_clipped"]["clip_fraction"] == 0.01
+    for text in ("W32 D3 B32 float64", "speed-up", "results identical: True"):
+        assert text in out, text
     assert saved["W32_D3_B32_float64"]["steps_per_s"] > 0
     assert saved["sweep"]["speedup"] > 0 and saved["sweep"]["identical"] is True
     assert saved["quick"] is True
+
+
+def test_bench_steps_are_what_they_say():
+    """The clipped step clips at every one of many steps, the others never; momentum is on:
+    its first update equals plain SGD's (v1 = g1), its second does not (v2 = mu g1 + g2)."""
+    runs = {}
+    for name, kwargs in bench.STEPS.items():
+        step = bench.make_step(16, 3, 8, np.float64, **kwargs)
+        runs[name] = [step() for _ in range(200)]
+        assert all(r[3] for r in runs[name]) if name == "clipped" else not any(
+            r[3] for r in runs[name])
+    losses_plain, losses_momentum = ([r[0] for r in runs[k][:3]] for k in ("plain", "momentum"))
+    assert losses_momentum[:2] == losses_plain[:2] and losses_momentum[2] != losses_plain[2]
 
 
 def test_matmul_bound_does_the_steps_matmuls(monkeypatch):
@@ -130,3 +158,26 @@ def test_buffers_are_not_copied():
         assert clone._buffer_cache == {}
         assert all(np.array_equal(a, b) for a, b in
                    zip(clone.parameters(), model.parameters(), strict=True))
+
+
+@pytest.mark.parametrize(("momentum", "clip_norm", "clip_value"), [
+    (0.0, None, None), (0.9, None, None), (0.0, 1e-3, None), (0.9, 1e-3, None),
+    (0.0, None, 1e-4), (0.0, 1e-3, 1e-4)])
+def test_a_step_allocates_no_gradient_sized_array(momentum, clip_norm, clip_value):
+    """After a warm-up step, plain, momentum and clipped steps allocate less than one weight
+    matrix in all (numpy reports its allocations to tracemalloc): clipping writes to the
+    optimizer's scratch, the model to its buffers. The clip thresholds do clip."""
+    rng = np.random.default_rng(5)
+    model = MLP([64, 128, 128, 10], rng, weight_init="he_normal")
+    X, y = rng.normal(size=(4, 64)), rng.integers(0, 10, 4)
+    opt = SGD(model.parameters(), lr=1e-3, momentum=momentum)
+    args = (model, opt, X, y, losses.softmax_cross_entropy, clip_norm, clip_value)
+    sgd_step(*args)  # the buffers are made here
+    tracemalloc.start()
+    try:
+        *_, clipped = sgd_step(*args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clipped is (clip_norm is not None or clip_value is not None)
+    assert peak < model.weights[1].nbytes / 4, peak

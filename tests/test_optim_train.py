@@ -302,3 +302,137 @@ def test_non_finite_initial_loss_is_divergence_at_step_0():
     hist = train(model, X, y, rng=rng, epochs=2, batch_size=5, lr=0.1)
     assert hist.diverged_at == 0
     assert hist.loss == []
+
+
+# ------------------------------------------------------------------ clipping inside sgd_step
+
+
+def _step_setup(seed: int, momentum: float = 0.0):
+    gen = rng(seed)
+    model = MLP([4, 9, 7, 3], gen, activation="tanh", weight_init="glorot_normal")
+    X, y = gen.normal(size=(12, 4)), gen.integers(0, 3, 12)
+    return model, SGD(model.parameters(), lr=0.07, momentum=momentum), X, y
+
+
+def _plain_grads(model: MLP, X: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """The gradient at the model's current weights, on a copy, without the speed path."""
+    clone = model.copy()
+    return clone.backward(losses.softmax_cross_entropy(clone.forward(X), y)[1])
+
+
+def _closed_form_clip(g: list[np.ndarray], c: float) -> list[np.ndarray]:
+    """``g * min(1, c / ||g||)`` with ``||g||`` from one concatenated vector."""
+    norm = np.linalg.norm(np.concatenate([a.ravel() for a in g]))
+    return [a * min(1.0, c / norm) for a in g]
+
+
+@pytest.mark.parametrize("ratio", [0.3, 0.999, 2.0])
+def test_clipped_sgd_step_is_the_closed_form_and_returns_unclipped_grads(ratio):
+    from initlab.train import sgd_step
+
+    model, opt, X, y = _step_setup(20)
+    lr = opt.lr
+    p0 = [p.copy() for p in model.parameters()]
+    g = _plain_grads(model, X, y)
+    true_norm = float(np.linalg.norm(np.concatenate([a.ravel() for a in g])))
+    c = ratio * true_norm
+    loss, norm, grads, clipped = sgd_step(model, opt, X, y, losses.softmax_cross_entropy,
+                                          clip_norm=c)
+    assert norm == pytest.approx(true_norm, rel=1e-13)
+    assert clipped is (ratio < 1)
+    for got, want in zip(grads, g, strict=True):  # the returned grads are the unclipped ones
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    g_c = _closed_form_clip(g, c)
+    for p, start, gc in zip(model.parameters(), p0, g_c, strict=True):
+        np.testing.assert_allclose(p, start - lr * gc, rtol=1e-13, atol=1e-15)
+    step_norm = math.sqrt(sum(float(np.sum((s - p) ** 2))
+                              for s, p in zip(p0, model.parameters(), strict=True)))
+    assert step_norm == pytest.approx(lr * min(c, true_norm), rel=1e-12)
+
+
+def test_clipped_momentum_steps_are_the_closed_form():
+    """v1 = clip(g1), v2 = mu v1 + clip(g2): p2 = p0 - lr (v1 + v2)."""
+    from initlab.train import sgd_step
+
+    model, opt, X, y = _step_setup(21, momentum=0.9)
+    p0 = [p.copy() for p in model.parameters()]
+    vs = []
+    for _ in range(2):
+        g = _plain_grads(model, X, y)
+        c = 0.5 * float(np.linalg.norm(np.concatenate([a.ravel() for a in g])))
+        g_c = _closed_form_clip(g, c)
+        vs.append(g_c if not vs else [0.9 * v + a for v, a in zip(vs[-1], g_c, strict=True)])
+        *_, grads, clipped = sgd_step(model, opt, X, y, losses.softmax_cross_entropy,
+                                      clip_norm=c)
+        assert clipped
+        for got, want in zip(grads, g, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    for k, (p, start) in enumerate(zip(model.parameters(), p0, strict=True)):
+        np.testing.assert_allclose(p, start - opt.lr * (vs[0][k] + vs[1][k]),
+                                   rtol=1e-12, atol=1e-15)
+
+
+def test_value_clipped_sgd_step_is_the_closed_form():
+    from initlab.train import sgd_step
+
+    model, opt, X, y = _step_setup(22)
+    p0 = [p.copy() for p in model.parameters()]
+    g = _plain_grads(model, X, y)
+    c = 0.5 * max(float(np.abs(a).max()) for a in g)
+    *_, grads, clipped = sgd_step(model, opt, X, y, losses.softmax_cross_entropy, clip_value=c)
+    assert clipped
+    for got, want in zip(grads, g, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    for p, start, a in zip(model.parameters(), p0, g, strict=True):
+        np.testing.assert_allclose(p, start - opt.lr * np.minimum(np.maximum(a, -c), c),
+                                   rtol=1e-13, atol=1e-15)
+    *_, clipped = sgd_step(model, opt, X, y, losses.softmax_cross_entropy, clip_value=1e6)
+    assert clipped is False
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize(("clip_norm", "clip_value"), [(0.05, None), (None, 0.01),
+                                                       (0.05, 0.01), (1e6, 1e6)])
+def test_clipping_in_the_step_is_bit_identical_to_the_allocating_functions(
+        momentum, clip_norm, clip_value):
+    """The step's buffers change where clipped gradients live, not one bit of the result:
+    reference = the allocating ``clip_by_global_norm`` / ``clip_by_value`` then ``SGD.step``."""
+    from initlab.train import sgd_step
+
+    model, opt, X, y = _step_setup(23, momentum)
+    ref = model.copy()
+    ref_opt = SGD(ref.parameters(), lr=opt.lr, momentum=momentum)
+    for _ in range(3):
+        g = ref.backward(losses.softmax_cross_entropy(ref.forward(X), y)[1])
+        if clip_norm is not None:
+            g, _ = clip_by_global_norm(g, clip_norm)
+        if clip_value is not None:
+            g = clip_by_value(g, clip_value)
+        ref_opt.step(g)
+        sgd_step(model, opt, X, y, losses.softmax_cross_entropy, clip_norm=clip_norm,
+                 clip_value=clip_value)
+        for a, b in zip(model.parameters(), ref.parameters(), strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_clipping_into_out_buffers_is_bit_identical():
+    grads = random_grads(24, 10.0)
+    kept = [g.copy() for g in grads]
+    new, norm = clip_by_global_norm(grads, 1.0)
+    out = [np.empty_like(g) for g in grads]
+    into, norm_out = clip_by_global_norm(grads, 1.0, out=out)
+    assert norm_out == norm and all(a is b for a, b in zip(into, out, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(into, new, strict=True))
+    assert all(np.array_equal(g, k) for g, k in zip(grads, kept, strict=True))
+    untouched, _ = clip_by_global_norm(grads, 1e6, out=out)  # below: the inputs, not out
+    assert all(a is g for a, g in zip(untouched, grads, strict=True))
+    by_value = clip_by_value(grads, 0.5, out=out)
+    assert all(a is b for a, b in zip(by_value, out, strict=True))
+    assert all(np.array_equal(a, b) for a, b in
+               zip(by_value, clip_by_value(grads, 0.5), strict=True))
+    in_place, _ = clip_by_global_norm(grads, 1.0, out=grads)
+    assert all(np.array_equal(a, b) for a, b in zip(in_place, new, strict=True))
+    with pytest.raises(ValueError, match="`out` must hold 4 arrays, got 3"):
+        clip_by_global_norm(random_grads(24, 10.0), 1.0, out=out[:3])
+    with pytest.raises(ValueError, match="got 5"):
+        clip_by_value(grads, 0.5, out=out + out[:1])

@@ -11,11 +11,15 @@ step (:func:`initlab.train.sgd_step`: forward, softmax cross-entropy, backward, 
 can only be slower; ``ratio = step rate / bound rate`` says how much slower.
 
 Figures printed (all on one BLAS thread, the setting :mod:`initlab.sweep` runs workers in):
-steps/s of the library step at W256 D10 B128 (width 256, 10 hidden ReLU layers, batch 128,
-256 inputs, 10 classes) in float64 and float32 next to the bound and their ratio; steps/s of
-a tiny net (W32 D3 B32: 32 inputs, 3 hidden layers of 32, batch 32, float64), where Python
-and numpy call overhead dominate; and the speed-up of a 2-worker :func:`initlab.sweep.run`
-over 1 worker on identical jobs (and whether both return the same results).
+steps/s of three library steps at W256 D10 B128 (width 256, 10 hidden ReLU layers, batch
+128, 256 inputs, 10 classes), in float64 and float32, each next to the bound and their ratio:
+``plain`` SGD, ``momentum`` 0.9, and ``clipped`` (plain SGD with global-norm clipping at 1%
+of the initial gradient norm: the clipped updates are so short that the norm stays far above
+the threshold and every step clips; the run checks that the last one did).
+Then steps/s of a tiny net (W32 D3 B32: 32 inputs, 3 hidden layers of 32, batch 32, float64,
+plain SGD), where Python and numpy call overhead dominate; and the speed-up of a 2-worker
+:func:`initlab.sweep.run` over 1 worker on identical jobs (and whether both return the same
+results).
 
 Timing: each figure is a rate over a block of calls lasting ``block`` seconds, after a
 warm-up; the best of ``repeats`` blocks is kept (the least disturbed by other processes),
@@ -35,10 +39,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from initlab import losses, sweep
 from initlab.network import MLP
-from initlab.optim import SGD
+from initlab.optim import SGD, global_norm
 from initlab.train import sgd_step
 
 N_CLASSES = 10
+STEPS = {"plain": {}, "momentum": {"momentum": 0.9}, "clipped": {"clip_fraction": 0.01}}
 
 
 def _calibrate(fn: Callable[[], object], block: float) -> int:
@@ -72,20 +77,29 @@ def best_rates(fns: Sequence[Callable[[], object]], block: float, repeats: int) 
     return best
 
 
-def make_step(width: int, n_hidden: int, batch: int, dtype: type,
-              n_in: int | None = None) -> Callable[[], object]:
-    """One library SGD step on a fixed batch: ``sgd_step(model, SGD(lr=1e-3), X, y, CE)``."""
+def make_step(width: int, n_hidden: int, batch: int, dtype: type, n_in: int | None = None,
+              momentum: float = 0.0, clip_fraction: float | None = None
+              ) -> Callable[[], tuple]:
+    """One library step on a fixed batch: ``sgd_step(model, SGD(lr=1e-3, momentum), X, y,
+    CE, clip_norm)``.
+
+    ``clip_fraction``: clip the global gradient norm at this fraction of its initial value.
+    """
     rng = np.random.default_rng(0)
     n_in = width if n_in is None else n_in
     model = MLP([n_in] + [width] * n_hidden + [N_CLASSES], rng, activation="relu",
                 weight_init="he_normal", dtype=dtype)
     X = rng.standard_normal((batch, n_in)).astype(dtype)
     y = rng.integers(0, N_CLASSES, batch)
-    optimizer = SGD(model.parameters(), lr=1e-3)
+    optimizer = SGD(model.parameters(), lr=1e-3, momentum=momentum)
     loss_fn = losses.softmax_cross_entropy
+    clip_norm = None
+    if clip_fraction is not None:
+        initial = global_norm(model.backward(loss_fn(model.forward(X), y)[1]))
+        clip_norm = clip_fraction * initial
 
-    def step() -> object:
-        return sgd_step(model, optimizer, X, y, loss_fn)
+    def step() -> tuple:
+        return sgd_step(model, optimizer, X, y, loss_fn, clip_norm=clip_norm)
 
     return step
 
@@ -152,13 +166,19 @@ def run_bench(quick: bool = False) -> dict:
     with threadpool_limits(1):
         for dtype in (np.float64, np.float32):
             args = (256, 10, 128, dtype)
-            step = make_step(*args)
-            step_rate, bound_rate = best_rates([step, make_matmuls(*args)], block, repeats)
-            if not math.isfinite(step()[0]):  # a diverged step skips the update: too fast
-                raise RuntimeError(f"the benchmark's training diverged ({dtype.__name__})")
-            figures[f"W256_D10_B128_{np.dtype(dtype).name}"] = {
-                "steps_per_s": step_rate, "matmul_bound_steps_per_s": bound_rate,
-                "ratio": step_rate / bound_rate}
+            steps = {name: make_step(*args, **kwargs) for name, kwargs in STEPS.items()}
+            *step_rates, bound_rate = best_rates([*steps.values(), make_matmuls(*args)],
+                                                 block, repeats)
+            for (name, step), step_rate in zip(steps.items(), step_rates, strict=True):
+                key = f"W256_D10_B128_{np.dtype(dtype).name}_{name}"
+                loss, _, _, clipped = step()
+                if not math.isfinite(loss):  # a diverged step skips the update: too fast
+                    raise RuntimeError(f"the benchmark's training diverged ({key})")
+                if clipped != (name == "clipped"):  # the clipped step must clip, no other
+                    raise RuntimeError(f"the benchmark's step {key} has clipped={clipped}")
+                figures[key] = {
+                    "steps_per_s": step_rate, "matmul_bound_steps_per_s": bound_rate,
+                    "ratio": step_rate / bound_rate, **STEPS[name]}
         (tiny,) = best_rates([make_step(32, 3, 32, np.float64)], block, repeats)
         figures["W32_D3_B32_float64"] = {"steps_per_s": tiny}
     figures["sweep"] = sweep_speedup(4 if quick else 8, 20 if quick else 1500,
@@ -175,12 +195,14 @@ def report(figures: dict) -> str:
     """The figures as printed lines."""
     lines = [f"initlab.bench: numpy {np.__version__}, {_blas_name()}, 1 BLAS thread"]
     for dtype in ("float64", "float32"):
-        f = figures[f"W256_D10_B128_{dtype}"]
-        lines.append(
-            f"step W256 D10 B128 {dtype}: {f['steps_per_s']:9.1f} steps/s | matmul-only "
-            f"bound {f['matmul_bound_steps_per_s']:9.1f} steps/s | ratio {f['ratio']:.3f}")
-    lines.append(f"step W32 D3 B32 float64:    {figures['W32_D3_B32_float64']['steps_per_s']:9.1f}"
-                 " steps/s")
+        for name in STEPS:
+            f = figures[f"W256_D10_B128_{dtype}_{name}"]
+            label = f"step W256 D10 B128 {dtype} {name}:"
+            lines.append(
+                f"{label:37s}{f['steps_per_s']:7.1f} steps/s | matmul-only bound "
+                f"{f['matmul_bound_steps_per_s']:7.1f} steps/s | ratio {f['ratio']:.3f}")
+    label = "step W32 D3 B32 float64 plain:"
+    lines.append(f"{label:37s}{figures['W32_D3_B32_float64']['steps_per_s']:7.1f} steps/s")
     s = figures["sweep"]
     lines.append(
         f"sweep {s['jobs']} identical jobs: 1 worker {s['seconds_1_worker']:.2f} s, "

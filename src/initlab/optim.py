@@ -9,6 +9,11 @@ the step length is bounded; clipping by value instead clamps each entry to ``[-c
 
 Shapes: ``params`` and ``grads`` are lists of arrays in the same order (see
 :meth:`initlab.network.MLP.parameters`); ``||g||`` is the norm of all of them concatenated.
+
+Speed: a training step must not allocate arrays (a new 256 x 256 float64 array costs more
+than the arithmetic on it). Both clipping functions take ``out=`` buffers, and
+:attr:`SGD.scratch` is a set of such buffers that :meth:`SGD.step` accepts as its gradients,
+so :func:`initlab.train.sgd_step` clips into them: same arithmetic, no new array.
 """
 
 from __future__ import annotations
@@ -27,33 +32,53 @@ def global_norm(grads: Sequence[np.ndarray]) -> float:
 
 
 def clip_by_global_norm(
-    grads: Sequence[np.ndarray], max_norm: float
+    grads: Sequence[np.ndarray], max_norm: float, out: Sequence[np.ndarray] | None = None
 ) -> tuple[list[np.ndarray], float]:
     """Return ``(clipped_grads, norm_before)``.
 
     If ``norm = ||g|| > max_norm`` every gradient is multiplied by ``max_norm / norm``
     (the clipped norm is exactly ``max_norm``, the direction unchanged); otherwise the
     gradients are returned untouched. A non-finite norm is returned as is, unclipped, so
-    the caller can report divergence.
+    the caller can report divergence. ``out``: arrays shaped like ``grads`` that receive the
+    clipped gradients (and are returned) instead of new arrays; ``out=grads`` clips in place.
+    Unclipped gradients are returned as they are, never copied into ``out``.
     """
     check_positive(max_norm, "max_norm")
     norm = global_norm(grads)
     if np.isfinite(norm) and norm > max_norm:
         scale = max_norm / norm
-        return [g * scale for g in grads], norm
+        if out is None:
+            return [g * scale for g in grads], norm
+        return [np.multiply(g, scale, out=o) for g, o in _pairs(grads, out)], norm  # g * scale
     return list(grads), norm
 
 
-def clip_by_value(grads: Sequence[np.ndarray], clip_value: float) -> list[np.ndarray]:
-    """Clamp every gradient entry to ``[-clip_value, clip_value]``."""
+def clip_by_value(
+    grads: Sequence[np.ndarray], clip_value: float, out: Sequence[np.ndarray] | None = None
+) -> list[np.ndarray]:
+    """Clamp every gradient entry to ``[-clip_value, clip_value]`` (into ``out`` if given)."""
     check_positive(clip_value, "clip_value")
-    return [np.clip(g, -clip_value, clip_value) for g in grads]
+    if out is None:
+        return [np.clip(g, -clip_value, clip_value) for g in grads]
+    return [np.clip(g, -clip_value, clip_value, out=o) for g, o in _pairs(grads, out)]
+
+
+def _pairs(grads: Sequence[np.ndarray], out: Sequence[np.ndarray]) -> zip:
+    """``zip(grads, out)`` once ``out`` is checked to hold one buffer per gradient."""
+    if len(out) != len(grads):
+        raise ValueError(f"`out` must hold {len(grads)} arrays, got {len(out)}")
+    return zip(grads, out, strict=True)
 
 
 class SGD:
     """Minibatch SGD with optional (heavy-ball) momentum, updating ``params`` in place.
 
     ``v <- momentum * v + g``; ``p <- p - lr * v`` (with ``momentum = 0``: ``p <- p - lr g``).
+    ``scratch``: one array per parameter that every :meth:`step` overwrites (it holds
+    ``lr * g`` or ``lr * v`` on the way to ``p``). A caller may first write the step's
+    gradients into it and pass ``scratch`` itself to :meth:`step` (every operation there is
+    elementwise and reads ``g`` before writing ``s``, so this is exact): clipped gradients
+    then need no new array.
     """
 
     def __init__(self, params: Sequence[np.ndarray], lr: float, momentum: float = 0.0) -> None:
@@ -63,17 +88,18 @@ class SGD:
             raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
-        self._scratch = [np.empty_like(p) for p in self.params]  # lr * g, without a new array
+        self.scratch = [np.empty_like(p) for p in self.params]  # lr * g, without a new array
 
     def step(self, grads: Sequence[np.ndarray]) -> None:
-        """Apply one update with ``grads`` (same order and shapes as ``params``)."""
+        """Apply one update with ``grads`` (same order and shapes as ``params``; may be
+        :attr:`scratch`). Allocates no array."""
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
         if self.momentum:
-            for p, g, v, s in zip(self.params, grads, self.velocity, self._scratch, strict=True):
+            for p, g, v, s in zip(self.params, grads, self.velocity, self.scratch, strict=True):
                 v *= self.momentum
-                v += g
+                v += g                               # g is read before s (maybe g) is written
                 p -= np.multiply(self.lr, v, out=s)  # p <- p - lr v
         else:
-            for p, g, s in zip(self.params, grads, self._scratch, strict=True):
+            for p, g, s in zip(self.params, grads, self.scratch, strict=True):
                 p -= np.multiply(self.lr, g, out=s)  # p <- p - lr g

@@ -93,25 +93,28 @@ def sgd_step(
     loss or the gradient is not finite the parameters are left untouched. For an
     :class:`~initlab.network.MLP` the step runs with ``model.reuse_buffers`` on: the
     returned ``grads`` (and ``model.Z``, ``model.A``) are the model's buffers, valid until
-    the next step with the same batch size; copy them to keep them longer.
+    the next step with the same batch size; copy them to keep them longer. Clipped
+    gradients are written to ``optimizer.scratch`` (see :class:`~initlab.optim.SGD`), so
+    the returned ``grads`` stay unclipped and the step allocates no array.
     """
     with (np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
           _reusing_buffers(model)):  # Z, A and grads go to the model's buffers (see MLP)
         out = model.forward(Xb, keep=True, check=False)
         loss, dout = loss_fn(out, yb)
         grads = model.backward(dout)
-        norm = global_norm(grads)
+        if clip_norm is None:
+            step_grads, norm = grads, global_norm(grads)
+        else:  # g * min(1, clip_norm / ||g||), into the optimizer's scratch: grads untouched
+            step_grads, norm = clip_by_global_norm(grads, clip_norm, out=optimizer.scratch)
         if not (math.isfinite(loss) and math.isfinite(norm)):
             return loss, norm, grads, False
-        step_grads, clipped = grads, False
-        if clip_norm is not None:
-            step_grads, _ = clip_by_global_norm(grads, clip_norm)
-            clipped = norm > clip_norm
-        if clip_value is not None:
-            step_grads = clip_by_value(step_grads, clip_value)
-            clipped = clipped or any(bool(np.any(np.abs(g) > clip_value)) for g in grads)
+        clipped = clip_norm is not None and norm > clip_norm
+        if clip_value is not None:  # some |g_i| > c  <=>  max g > c or min g < -c
+            clipped = clipped or any(g.max() > clip_value or g.min() < -clip_value
+                                     for g in grads)
+            step_grads = clip_by_value(step_grads, clip_value, out=optimizer.scratch)
         optimizer.step(step_grads)
-    return loss, norm, grads, clipped
+    return loss, norm, grads, bool(clipped)
 
 
 @contextmanager
