@@ -77,3 +77,23 @@ def test_chapter_runs_and_matches_its_reference(name, smoke_run):
                                "then add the claims")
     mismatches = results.compare(results.load(res_path), results.load(ref_path), "smoke")
     assert not mismatches, "\n".join(str(m) for m in mismatches)
+
+
+def test_a_downloaded_notebook_runs_anywhere(smoke_run, tmp_path, monkeypatch):
+    """The page's notebook (as executed for the site), saved outside the checkout, runs top to
+    bottom in a fresh kernel with the reader's defaults (no book environment), at the smoke
+    settings a reader could type in."""
+    import papermill
+
+    name = "12_edge_of_chaos"
+    downloaded = tmp_path / "downloads" / f"{name}.ipynb"
+    downloaded.parent.mkdir()
+    downloaded.write_text((smoke_run.stage_dir / "chapters" / f"{name}.ipynb").read_text())
+    assert str(ROOT) not in downloaded.read_text(), "the notebook names a path of the checkout"
+    for var in ("INITLAB_RESULTS_DIR", "INITLAB_MODE", "MPLBACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    papermill.execute_notebook(downloaded, tmp_path / "ran.ipynb", cwd=downloaded.parent,
+                               parameters=book.settings_overrides(downloaded, "smoke"),
+                               kernel_name="python3", progress_bar=False)
+    recorded = results.load(downloaded.parent / "results" / f"{name}.json")
+    assert recorded["mode"] == "full" and len(recorded["values"]) > 10
