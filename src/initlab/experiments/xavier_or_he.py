@@ -141,7 +141,7 @@ def plot_verdict(scale: dict, trained: dict) -> Figure:
             plotting.curves_with_band(bottom, trained["depths"], trained["acc"][act, name],
                                       color=COLORS[name])
         top.set_yscale("log")
-        top.set_title(act)
+        top.set_title({"relu": "ReLU", "tanh": "tanh"}[act])
         bottom.axhline(trained["train_chance"], color="0.5", ls=":", lw=1)
         bottom.set(ylim=(0, 1), xlabel="hidden layers")
         plotting.integer_ticks(bottom, "x")
