@@ -97,3 +97,20 @@ def test_a_downloaded_notebook_runs_anywhere(smoke_run, tmp_path, monkeypatch):
                                kernel_name="python3", progress_bar=False)
     recorded = results.load(downloaded.parent / "results" / f"{name}.json")
     assert recorded["mode"] == "full" and len(recorded["values"]) > 10
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_figure_is_numbered_and_captioned(name):
+    """Figures go through plotting.figure (which checks they fit the text column) into a
+    {glue:figure} with a name (for {numref}), an alt text and a caption."""
+    nb = json.loads((ROOT / "chapters" / f"{name}.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "plotting.show(" not in code and "plt.show(" not in code, (
+        f"{name}: a figure is shown without a number; use plotting.figure(key, fig)")
+    blocks = re.findall(r":::\{glue:figure\} (\w+)\n(.*?):::", text, re.S)
+    assert blocks, f"{name}: no numbered figure"
+    for key, body in blocks:
+        assert ":name:" in body and ":alt:" in body, f"{name}: {key} needs :name: and :alt:"
+        caption = [line for line in body.splitlines() if line.strip() and not line.startswith(":")]
+        assert caption, f"{name}: {key} has no caption"
