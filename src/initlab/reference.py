@@ -17,7 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from initlab.results import DEFAULT_RTOL, MODES, load
+MODES = ("smoke", "full")
+DEFAULT_RTOL = 1e-6  # new float snapshots: catches any change of the computation, not rounding
+
+
+def load(path: str | Path) -> dict:
+    """Read a results or reference JSON file (a dict), with an error naming the file."""
+    path = Path(path)
+    try:
+        with path.open() as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such results/reference file: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(data).__name__}")
+    return data
 
 
 @dataclass(frozen=True)

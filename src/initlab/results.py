@@ -43,8 +43,18 @@ from typing import Any
 
 import numpy as np
 
-MODES = ("smoke", "full")
-DEFAULT_RTOL = 1e-6  # new float snapshots: catches any change of the computation, not rounding
+# The file format and the comparison with data/reference/ live in initlab.reference; these names
+# stay importable from here, where the book and the tests have always found them.
+from initlab.reference import (
+    DEFAULT_RTOL,
+    MODES,
+    Mismatch,
+    compare,
+    load,
+    refresh_reference,
+    refresh_snapshots,
+)
+
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # safe inside {glue:text}`key:fmt`
 
 
@@ -203,30 +213,6 @@ def _glue(key: str, value: Any) -> None:
         return
     glue(key, value, display=False)
 
-
-def load(path: str | Path) -> dict:
-    """Read a results or reference JSON file (a dict), with an error naming the file."""
-    path = Path(path)
-    try:
-        with path.open() as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no such results/reference file: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object, got {type(data).__name__}")
-    return data
-
-
-# The comparison with data/reference/ lives in initlab.reference; these names stay importable
-# from here, where the book and the tests have always found them.
-from initlab.reference import (  # noqa: E402
-    Mismatch,
-    compare,
-    refresh_reference,
-    refresh_snapshots,
-)
 
 __all__ = ["DEFAULT_RTOL", "MODES", "Mismatch", "compare", "init_chapter", "load", "record",
            "record_all", "refresh_reference", "refresh_snapshots"]
