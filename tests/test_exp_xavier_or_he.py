@@ -65,3 +65,14 @@ def test_verdict_figure_fits_the_column_and_shows_what_it_says(scale):
     assert bottom_left.get_ylabel() == "test accuracy"
     assert len(top_left.get_lines()) == 3                       # one line per init
     fig.clf()
+
+
+def test_layer_figure_draws_the_deepest_nets_against_the_factors(scale):
+    plotting.setup()
+    fig = xavier_or_he.plot_layers(scale)
+    plotting.check_fits_column(fig, "fig_layers")
+    relu, tanh = fig.axes
+    assert relu.get_yscale() == "log" and tanh.get_xlabel() == "hidden layer"
+    assert len(relu.get_lines()) == 6 and len(tanh.get_lines()) == 3   # points + dashed theory
+    assert scale["layers"]["relu", "he"].shape == (4, 20)
+    fig.clf()

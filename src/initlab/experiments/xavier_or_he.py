@@ -57,10 +57,10 @@ def scale_at_init(*, depths: Sequence[int], width: int, n_seeds: int, seed: int)
     """
     X = datasets.load("digits", np.random.default_rng(seed)).X_train
     rms_x = math.sqrt(float(np.mean(X**2)))
-    scale = {}
+    scale, layers = {}, {}
     for act in ACTIVATIONS:
         for name in INITS:
-            rows = []
+            rows, deepest = [], []
             for s in sweep.seeds(seed, n_seeds):
                 rng = np.random.default_rng(s)
                 row = []
@@ -68,9 +68,12 @@ def scale_at_init(*, depths: Sequence[int], width: int, n_seeds: int, seed: int)
                     model = network.MLP((64,) + (width,) * depth + (10,), rng, activation=act,
                                         weight_init=_init(name))
                     model.forward(X)
-                    row.append(math.sqrt(float(np.mean(model.A[-2] ** 2))) / rms_x)
+                    rms = [math.sqrt(float(np.mean(A**2))) / rms_x for A in model.A[1:-1]]
+                    row.append(rms[-1])
+                deepest.append(rms)                              # every layer of the deepest
                 rows.append(row)
             scale[act, name] = np.array(rows)                    # (n_seeds, n_depths)
+            layers[act, name] = np.array(deepest)                # (n_seeds, depths[-1])
 
     def deep(act: str, name: str) -> float:
         return float(np.exp(np.log(scale[act, name][:, -1]).mean()))
@@ -83,7 +86,7 @@ def scale_at_init(*, depths: Sequence[int], width: int, n_seeds: int, seed: int)
         "tanh_pytorch_scale_deep": deep("tanh", "pytorch"),
         "relu_glorot_scale_deep_theory": 2.0 ** (-depths[-1] / 2),
         "relu_pytorch_scale_deep_theory": 6.0 ** (-depths[-1] / 2),
-        "depths": np.array(depths), "scale": scale,
+        "depths": np.array(depths), "scale": scale, "layers": layers,
     }
 
 
@@ -124,6 +127,32 @@ def accuracy_after_training(*, depths: Sequence[int], width: int, n_seeds: int, 
         "tanh_min_acc_shallow": min(at("tanh", n, 0) for n in INITS),
         "depths": np.array(depths), "acc": acc,
     }
+
+
+#: Per-layer factor of the second moment, fan_in Var(w) / 2 for ReLU (chapters 4-6).
+RELU_FACTOR = {"glorot": 0.5, "he": 1.0, "pytorch": 1.0 / 6.0}
+
+
+def plot_layers(scale: dict) -> Figure:
+    """RMS ratio layer by layer through the deepest ReLU (top) and tanh (bottom) nets, per init
+    (geometric mean over seeds, markers), with the ReLU prediction: the first layer's value
+    times ``RELU_FACTOR^((l - 1) / 2)`` (dashed)."""
+    fig, axes = plt.subplots(2, 1, figsize=(plotting.MAX_WIDTH, 5.6), sharex=True)
+    for ax, act in zip(axes, ACTIVATIONS, strict=True):
+        for name in INITS:
+            rms = np.exp(np.log(scale["layers"][act, name]).mean(axis=0))
+            layer = np.arange(1, rms.size + 1)
+            ax.plot(layer, rms, "o", ms=3, color=COLORS[name], label=LABELS[name])
+            if act == "relu":
+                ax.plot(layer, rms[0] * RELU_FACTOR[name] ** ((layer - 1) / 2), "--", lw=1,
+                        color=COLORS[name])
+        ax.set(yscale="log", ylabel="RMS / input RMS",
+               title={"relu": "ReLU (dashed: one factor per layer)", "tanh": "tanh"}[act])
+    axes[1].set_xlabel("hidden layer")
+    plotting.integer_ticks(axes[1], "x")
+    axes[0].legend(loc="lower left")
+    fig.tight_layout()
+    return fig
 
 
 def plot_verdict(scale: dict, trained: dict) -> Figure:
