@@ -142,6 +142,9 @@ def test_page_renders(page, doms, html_dir, smoke_run):
     bad = dom.classes & {"stderr", "traceback", "system-message", "problematic"}
     assert not bad, f"{page}: error output on the page (classes {sorted(bad)})"
     assert all(dom.pasted), f"{page}: an empty glued value"
+    # the math is typeset by the site's own MathJax (Chromium runs offline here): no raw TeX
+    assert "<mjx-container" in doms[page], f"{page}: no typeset formula (MathJax did not run)"
+    assert "\\(" not in text and "$$" not in text, f"{page}: raw TeX left on the page"
 
     page_file = html_dir / f"{page}.html"
     broken = [src for src in dom.images if urlparse(src).scheme not in ("", "file")
@@ -189,3 +192,21 @@ def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true requires it"):
         chromium()
+
+
+NETWORK_LOAD = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]*\"",
+                          re.I)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_nothing_from_the_network(page, html_dir):
+    """Offline reading: no script, stylesheet or image comes from another host, and the math is
+    typeset by the MathJax the site serves itself."""
+    html = (html_dir / f"{page}.html").read_text()
+    loads = NETWORK_LOAD.findall(html)
+    assert not loads, f"{page} loads from the network: {loads}"
+    mathjax = re.findall(r"<script[^>]*src=\"([^\"]*mathjax[^\"]*)\"", html)
+    assert mathjax, f"{page}: no MathJax script"
+    for src in mathjax:
+        served = html_dir / Path(page).parent / src.split("?")[0]
+        assert served.is_file(), f"{page}: {src} is not in the site"
