@@ -47,14 +47,15 @@ def test_batchnorm_gradient_rate_matches_mean_field_and_ignores_scale() -> None:
 
 
 def test_routine_stage_initial_loss_and_saturation() -> None:
-    bad = normalization.routine_stage(stage="bad", width=32, depth=2, lr=0.05, epochs=1,
+    bad = normalization.routine_stage(stage="bad", width=32, depth=4, lr=0.05, epochs=1,
                                       batch_size=128, n_probe=64, seed=0)
-    fixed = normalization.routine_stage(stage="hidden_fixed", width=32, depth=2, lr=0.05,
+    fixed = normalization.routine_stage(stage="hidden_fixed", width=32, depth=4, lr=0.05,
                                         epochs=1, batch_size=128, n_probe=64, seed=0)
     assert bad["initial_loss"] > bad["ln_k"] + 3
     assert abs(fixed["initial_loss"] - math.log(10)) < 0.02
     assert bad["sat_init"] > 0.5 > 0.2 > fixed["sat_init"]
-    assert fixed["ratios"].shape[1] == 3 and np.all(np.isfinite(fixed["ratios"]))
+    assert bad["grad_spread"] > 4.0 > 2.0 > fixed["grad_spread"]  # chi ~ 4.3 vs ~ 1 per layer
+    assert fixed["ratios"].shape[1] == 5 and np.all(np.isfinite(fixed["ratios"]))
 
 
 def test_exercises() -> None:

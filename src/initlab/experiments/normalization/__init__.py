@@ -271,16 +271,19 @@ def routine_stage(*, stage: str, width: int, depth: int, lr: float, epochs: int,
     model = _routine_net(np.random.default_rng(seed), stage, width, depth)
     first = training_diagnostics.initial_loss(model, data.X_train, data.y_train)
     acts_init = diagnostics.layer_values(model, probe, "act")[:-1]
+    grads_init = diagnostics.layer_values(model, probe, "grad", y=data.y_train[:n_probe])[:-1]
     ratios = training_diagnostics.UpdateRatios()
     per_epoch = training_diagnostics.EpochStats(probe, data.y_train[:n_probe])
     hist = train.train(model, data.X_train, data.y_train, rng=np.random.default_rng(seed),
                        epochs=epochs, batch_size=batch_size, lr=lr, X_test=data.X_test,
                        y_test=data.y_test, on_epoch=per_epoch, step_hook=ratios.hook)
     sat = per_epoch.stats["saturated_frac"][:, :-1]     # (epochs + 1, hidden layers)
+    grad_std = per_epoch.stats["backprop_grad_std"][0, :-1]  # std(dL/dZ_l) at init
     return {**first, "diverged": hist.diverged, "loss": np.array(hist.loss),
             "test_acc": float(hist.test_acc[-1]) if not hist.diverged else math.nan,
             "sat_init": float(sat[0].mean()), "sat_end": float(sat[-1].mean()),
-            "acts_init": acts_init, "acts_end": diagnostics.layer_values(model, probe)[:-1],
+            "grad_spread": float(grad_std.max() / grad_std.min()),
+            "acts_init": acts_init, "grads_init": grads_init,
             "ratios": ratios.ratios}
 
 
@@ -289,8 +292,10 @@ def routine(*, width: int, depth: int, lr: float, epochs: int, batch_size: int, 
     """The four stages of :data:`STAGES`, each a :func:`routine_stage` with the same settings.
 
     Recorded per stage: the initial loss (and ``ln K``), the mean tanh saturation of the hidden
-    layers at init and after training, the test accuracy, and the median update:data ratio
-    (log10) over the steps of the last epoch and the hidden layers.
+    layers at init and after training, the largest over the smallest std of the
+    back-propagated gradient ``dL/dZ_l`` across the hidden layers at init (``grad_spread``),
+    the test accuracy, and the median update:data ratio (log10) over the steps of the last epoch
+    and the hidden layers.
     """
     runs = {stage: routine_stage(stage=stage, width=width, depth=depth, lr=lr, epochs=epochs,
                                  batch_size=batch_size, n_probe=n_probe, seed=seed)
@@ -310,6 +315,8 @@ def routine(*, width: int, depth: int, lr: float, epochs: int, batch_size: int, 
         "hidden_fixed_sat_init": runs["hidden_fixed"]["sat_init"],
         "hidden_fixed_sat_end": runs["hidden_fixed"]["sat_end"],
         "batchnorm_sat_init": runs["batchnorm"]["sat_init"],
+        "bad_grad_spread": runs["bad"]["grad_spread"],
+        "hidden_fixed_grad_spread": runs["hidden_fixed"]["grad_spread"],
         "bad_acc": runs["bad"]["test_acc"], "output_fixed_acc": runs["output_fixed"]["test_acc"],
         "hidden_fixed_acc": runs["hidden_fixed"]["test_acc"],
         "batchnorm_acc": runs["batchnorm"]["test_acc"],

@@ -79,15 +79,22 @@ def plot_routine_loss(routine: dict, window: int = 10) -> Figure:
 
 
 def plot_histograms(routine: dict) -> Figure:
-    """Hidden tanh activations at init: the bad stage (left) and the fixed one (right)."""
-    fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.2), sharey=True,
-                             layout="constrained")
-    for ax, stage in zip(axes, ("bad", "hidden_fixed"), strict=True):
-        plotting.layer_histograms(ax, routine["runs"][stage]["acts_init"], bins=40)
-        ax.legend(fontsize=10)
-        ax.set(xlabel="tanh activation", title=STAGE_LABELS[stage].split(". ")[-1],
-               yscale="log")
-    axes[0].set_ylabel("density (log)")
+    """Hidden tanh activations (top) and back-propagated gradients ``dL/dZ_l`` (bottom) at init:
+    the bad stage (left) and the fixed one (right), one line per layer."""
+    fig, axes = plt.subplots(2, 2, figsize=(plotting.MAX_WIDTH, 5.6), layout="constrained")
+    for column, stage in enumerate(("bad", "hidden_fixed")):
+        run = routine["runs"][stage]
+        top, bottom = axes[0, column], axes[1, column]
+        plotting.layer_histograms(top, run["acts_init"], bins=40)
+        top.set(xlabel="tanh activation", title=STAGE_LABELS[stage].split(". ")[-1],
+                yscale="log")
+        scale = max(float(np.abs(g).max()) for g in run["grads_init"])
+        plotting.layer_histograms(bottom, [g / scale for g in run["grads_init"]], bins=40)
+        bottom.set(xlabel=f"dL/dZ_l / {scale:.1e}", yscale="log")
+        for ax in (top, bottom):
+            ax.legend(fontsize=10) if column == 1 else ax.get_legend().remove()
+    axes[0, 0].set_ylabel("density (log)")
+    axes[1, 0].set_ylabel("density (log)")
     return fig
 
 
