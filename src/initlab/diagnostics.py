@@ -1,6 +1,8 @@
 """Per-layer statistics of a network at one moment: what the initialization chapters plot.
 
-What: one forward (and backward) pass through an :class:`~initlab.network.MLP` summarised
+What: one forward (and backward) pass through an :class:`~initlab.network.MLP` (or a
+:class:`~initlab.normalized.NormalizedMLP`, whose ``Z[l]`` is the normalized input of ``phi``
+and whose gains and betas are left out; the Jacobians are for the MLP only) summarised
 layer by layer (means, stds, saturated and dead units, gradient norms, the update:data ratio),
 the raw per-layer values for histograms, how similar the hidden units are (symmetry breaking),
 effective ranks, and the input-output Jacobian whose singular values measure dynamical isometry.
@@ -31,6 +33,7 @@ from scipy.spatial.distance import cdist
 from initlab import losses
 from initlab._checks import check_choice, check_finite_array, check_int, check_positive
 from initlab.network import MLP
+from initlab.normalized import NormalizedMLP
 
 #: ``tanh`` unit is saturated when ``|a| > TANH_SATURATION`` (``tanh'(z) < 0.06``).
 TANH_SATURATION = 0.97
@@ -45,9 +48,12 @@ VALUE_KINDS = ("act", "preact", "grad")
 # ---------------------------------------------------------------- one pass through the network
 
 
-def _check_model(model: object) -> MLP:
-    if not isinstance(model, MLP):
-        raise TypeError(f"`model` must be an initlab.network.MLP, got {type(model).__name__}")
+def _check_model(model: object, normalized: bool = True) -> MLP:
+    """An MLP, or (``normalized``) a :class:`~initlab.normalized.NormalizedMLP`, or raise."""
+    kinds = (MLP, NormalizedMLP) if normalized else (MLP,)
+    if not isinstance(model, kinds):
+        names = " or ".join(f"initlab.{k.__module__.split('.')[-1]}.{k.__name__}" for k in kinds)
+        raise TypeError(f"`model` must be an {names}, got {type(model).__name__}")
     return model
 
 
@@ -155,8 +161,8 @@ def layer_stats(
     if y is not None:
         dout = _loss_grad(model, out, y, loss)
         dZs = backprop_grads(model, dout)
-        grads = model.backward(dout)
-        dWs, dbs = grads[0::2], grads[1::2]
+        grads = model.backward(dout)  # a NormalizedMLP appends its gains and betas: dropped
+        dWs, dbs = grads[0:2 * model.n_layers:2], grads[1:2 * model.n_layers:2]
         stats["grad_W_norm"] = [float(np.linalg.norm(dW)) for dW in dWs]  # Frobenius
         stats["grad_b_norm"] = [float(np.linalg.norm(db)) for db in dbs]
         stats["grad_W_std"] = [float(dW.std()) for dW in dWs]
@@ -327,8 +333,9 @@ def input_output_jacobian(model: MLP, x: np.ndarray) -> np.ndarray:
 
     ``x`` is ``(n_in,)`` or ``(1, n_in)``. ``J = D_{L-1} W_{L-1}^T ... D_0 W_0^T`` with
     ``D_l = diag(phi_l'(z_l))``, the output activation included (identity for logits).
+    Plain MLP only (a normalized layer couples the rows of a batch or the units of a row).
     """
-    _check_model(model)
+    _check_model(model, normalized=False)
     x = check_finite_array(x, "x")
     if x.shape not in ((model.sizes[0],), (1, model.sizes[0])):
         raise ValueError(f"x must be one input of shape ({model.sizes[0]},) or "
@@ -345,9 +352,9 @@ def jacobian_singular_values(model: MLP, X: np.ndarray, n_samples: int | None = 
     descending within an input (all rows if ``n_samples`` is None; shuffle ``X`` with your rng
     to sample). Dynamical isometry (Saxe et al. 2014, Pennington et al. 2017) means they all
     sit near 1; a deep linear net with orthogonal ``W_l = gain * Q_l`` has all equal to
-    ``gain ** n_layers``.
+    ``gain ** n_layers``. Plain MLP only.
     """
-    _check_model(model)
+    _check_model(model, normalized=False)
     X = model.check_input(X)
     n = len(X) if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
     if n > len(X) or n == 0:
