@@ -134,6 +134,13 @@ class ResidualMLP:
         new.stream, new.dstream, new._cache = [], [], []
         return new
 
+    def __getstate__(self) -> dict:
+        """Pickle without the caches of the last pass (scratch space, possibly large)."""
+        state = {**self.__dict__, "stream": [], "dstream": [], "_cache": []}
+        for key in ("_X", "_top", "_final_cache"):
+            state.pop(key, None)
+        return state
+
     # ------------------------------------------------------------------ forward
     def check_input(self, X: np.ndarray) -> np.ndarray:
         """Return ``X`` as a 2-D array of this network's dtype, or raise naming the problem."""
