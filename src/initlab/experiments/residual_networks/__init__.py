@@ -223,7 +223,8 @@ def training(*, depths: Sequence[int], width: int, n_seeds: int, epochs: int, lr
         return float(np.median(np.minimum(times, epochs + 1)))
 
     return {
-        "train_depth_deep": int(deep), "train_epochs": epochs, "train_n_seeds": n_seeds,
+        "train_depth_shallow": int(depths[0]), "train_depth_deep": int(deep),
+        "train_epochs": epochs, "train_n_seeds": n_seeds,
         "train_chance": chance, "train_reach": reach,
         "plain_acc_deep": float(acc["plain"][:, -1].mean()),
         "scaled_acc_deep": float(acc["scaled"][:, -1].mean()),
@@ -231,6 +232,7 @@ def training(*, depths: Sequence[int], width: int, n_seeds: int, epochs: int, lr
         "rezero_acc_deep": float(acc["rezero"][:, -1].mean()),
         "pre_ln_acc_deep": float(acc["pre_ln"][:, -1].mean()),
         "post_ln_acc_deep": float(acc["post_ln"][:, -1].mean()),
+        "post_ln_acc_shallow": float(acc["post_ln"][:, 0].mean()),
         "plain_n_diverged": diverged["plain"], "scaled_n_diverged": diverged["scaled"],
         "fixup_n_diverged": diverged["fixup"], "rezero_n_diverged": diverged["rezero"],
         "pre_ln_n_diverged": diverged["pre_ln"], "post_ln_n_diverged": diverged["post_ln"],

@@ -21,28 +21,35 @@ COLORS = {"plain": "C3", "plain_he": "C1", "scaled": "C0", "fixup": "C2", "rezer
 THEORY_KEY = {"fixup": "identity", "rezero": "identity", "skipinit": "identity"}
 
 
-def _band(ax: plt.Axes, x: np.ndarray, Y: np.ndarray, v: str, ls: str = "-") -> None:
-    """Geometric mean over seeds (finite columns only) and min..max band, log scale data."""
+def _band(ax: plt.Axes, x: np.ndarray, Y: np.ndarray, v: str, ls: str = "-",
+          log10: bool = False) -> None:
+    """Geometric mean over seeds (finite columns only) and min..max band; ``log10``: draw
+    ``log10`` of them on a linear axis (a log axis cannot reach float64's 1e308)."""
     keep = np.isfinite(Y).all(axis=0)
     x, Y = x[keep], Y[:, keep]
-    ax.plot(x, np.exp(np.log(Y).mean(axis=0)), ls, color=COLORS[v], label=LABELS[v], lw=1.5)
+    f = np.log10 if log10 else (lambda a: a)
+    ax.plot(x, f(np.exp(np.log(Y).mean(axis=0))), ls, color=COLORS[v], label=LABELS[v], lw=1.5)
     if len(Y) > 1:
-        ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=COLORS[v], alpha=0.2, lw=0)
+        ax.fill_between(x, f(Y.min(axis=0)), f(Y.max(axis=0)), color=COLORS[v], alpha=0.2, lw=0)
 
 
 def plot_forward_variance(growth: dict) -> Figure:
-    """Left: ``q_l / q_0`` of the unnormalized stacks with the laws ``(1 + alpha^2 g)^l``, the
-    ``g = 2`` stack cut where it overflowed (x). Right: identity inits, pre-LN and post-LN."""
+    """Left: ``log10(q_l / q_0)`` of the unnormalized stacks with the laws ``(1 + alpha^2 g)^l``,
+    the ``g = 2`` stack cut where it overflowed (x). Right: identity inits, pre-LN and post-LN."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.6))
     l, th = growth["blocks"], growth["theory"]
     for v in ("plain", "plain_he", "scaled"):
-        _band(left, l, growth["ratio"][v], v)
-        cut = th[v] < np.finfo(np.float64).max
-        left.plot(l[cut], th[v][cut], "--", color="k", lw=0.8)
-        first = growth["plain_he_first_overflow"]
-        if v == "plain_he" and first >= 0:
-            left.plot([first], [np.finfo(np.float64).max / 10], "x", color=COLORS[v], ms=8)
-    left.set(yscale="log", xlabel="block $l$", ylabel="$q_l / q_0$", title="no normalization")
+        _band(left, l, growth["ratio"][v], v, log10=True)
+        with np.errstate(divide="ignore"):
+            law = np.log10(th[v])                             # inf where 3^l overflows
+        cut = np.isfinite(law)
+        left.plot(l[cut], law[cut], "--", color="k", lw=0.8)
+    first = growth["plain_he_first_overflow"]
+    if first > 0:  # overflowed: a cross at the last finite block of the mean curve
+        last = np.log10(growth["ratio"]["plain_he"][:, :first]).mean(axis=0)[-1]
+        left.plot([first - 1], [last], "x", color=COLORS["plain_he"], ms=9, mew=2,
+                  label="overflow")
+    left.set(xlabel="block $l$", ylabel=r"$\log_{10}(q_l / q_0)$", title="no normalization")
     for v in ("fixup", "rezero", "skipinit", "pre_ln", "post_ln"):
         Y = growth["q"][v] if v == "post_ln" else growth["ratio"][v]
         _band(right, l, Y, v, ls=":" if v in ("rezero", "skipinit") else "-")
