@@ -93,6 +93,11 @@ class NormalizedMLP:
         dense = [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
         return dense + [p for layer in self.bn for p in (layer.gain, layer.bias)]
 
+    #: the dense layers as in the MLP: ``(2l, 2l + 1)``, the gains and betas left out.
+    layer_groups = MLP.layer_groups
+    #: ``Z[l]`` is the normalized input of ``phi`` (not ``H[l]``), ``dZ[l] = dL/dZ[l]``.
+    dense_layers = MLP.dense_layers
+
     def n_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
 

@@ -16,7 +16,9 @@ al. 2016, "Identity mappings in deep residual networks"; recipes in :mod:`initla
 
 Shapes: weights ``(n_in, n_out)``, rows of ``X`` are examples. ``self.stream[l]`` is the stream
 after ``l`` blocks (``stream[0]`` after the input layer), ``(batch, n)``; after ``backward`` the
-stream gradients ``dL/dx_l`` are in ``self.dstream`` with the same indexing.
+stream gradients ``dL/dx_l`` are in ``self.dstream`` with the same indexing. ``dense_layers()``
+lists the dense layers of the last pass (input, branch layers block by block, output: what
+:mod:`initlab.diagnostics` reads) and ``layer_groups()`` their places in ``parameters()``.
 Backward of one block, ``y = x + alpha h_m``: ``dx = dy + (dF/du)^T (alpha dy)`` (plus the
 LayerNorm chain rule), ``dalpha = sum(dy * h_m)``, and inside the branch as in
 :class:`initlab.network.MLP`: ``dW = a^T dz``, ``db = sum_rows(dz)``, ``da = dz W^T``.
@@ -30,6 +32,7 @@ import numpy as np
 
 from initlab import activations, initializers
 from initlab._checks import check_choice, check_finite_array, check_int, check_rng
+from initlab.network import DenseLayer
 from initlab.norm import layer_norm, layer_norm_backward
 
 InitSpec = str | Callable[..., np.ndarray]
@@ -95,6 +98,8 @@ class ResidualMLP:
         self.stream: list[np.ndarray] = []   # x_0 .. x_L of the last forward(keep=True)
         self.dstream: list[np.ndarray] = []  # dL/dx_0 .. dL/dx_L of the last backward
         self._cache: list = []
+        self._out: np.ndarray | None = None  # output of the last forward(keep=True)
+        self._dZ: list[np.ndarray] = []      # dL/dZ of every dense layer, last backward
 
     # ------------------------------------------------------------------ parameters
     def parameters(self) -> list[np.ndarray]:
@@ -116,6 +121,34 @@ class ResidualMLP:
         per = 2 * self.branch_depth + 2 * (self.norm != "none") + self.learn_alpha
         return [slice(2 + l * per, 2 + (l + 1) * per) for l in range(self.n_blocks)]
 
+    def layer_groups(self) -> list[tuple[int, int]]:
+        """``(i_W, i_b)`` in ``parameters()`` per dense layer, in :meth:`dense_layers` order."""
+        skip = 2 * (self.norm != "none")  # a block's LayerNorm gain and bias come first
+        branch = [(s.start + skip + 2 * j, s.start + skip + 2 * j + 1)
+                  for s in self.block_slices() for j in range(self.branch_depth)]
+        n = len(self.parameters())
+        return [(0, 1), *branch, (n - 2, n - 1)]
+
+    def dense_layers(self) -> list[DenseLayer]:
+        """The ``L m + 2`` dense layers of the last pass, in forward order (no copies).
+
+        Input layer: ``Z = A = x_0`` (no activation); then block by block, branch layer ``j``:
+        ``Z = z_j = a_j W_j + b_j`` and ``A = phi(z_j)``, or ``z_j`` itself for ``j = m - 1``
+        (``alpha A`` is what the block adds to the stream); output layer: ``Z = A`` = the
+        output. ``dZ``: ``dL/dx_0``, ``dL/dz_j``, ``dL/d(output)`` of the last ``backward``.
+        The LayerNorm gains and biases and ``alpha`` belong to no dense layer.
+        """
+        if not self.stream:
+            raise RuntimeError("call forward(X, keep=True) before dense_layers")
+        ident, m = activations.get("identity"), self.branch_depth
+        Ws = [self.W_in, *(W for Ws in self.W for W in Ws), self.W_out]
+        bs = [self.b_in, *(b for bs in self.b for b in bs), self.b_out]
+        Zs = [self.stream[0], *(z for zs, *_ in self._cache for z in zs), self._out]
+        As = [self.stream[0], *(a for _, As, *_ in self._cache for a in As[1:]), self._out]
+        acts = [ident, *([self.activation] * (m - 1) + [ident]) * self.n_blocks, ident]
+        dZ = self._dZ or [None] * len(Ws)
+        return [DenseLayer(*v) for v in zip(Ws, bs, Zs, As, acts, dZ, strict=True)]
+
     def n_parameters(self) -> int:
         """Total number of scalars in every parameter array."""
         return sum(p.size for p in self.parameters())
@@ -131,12 +164,13 @@ class ResidualMLP:
         new.ln_gain = [g.copy() for g in self.ln_gain]
         new.ln_bias = [b.copy() for b in self.ln_bias]
         new.W_out, new.b_out = self.W_out.copy(), self.b_out.copy()
-        new.stream, new.dstream, new._cache = [], [], []
+        new.stream, new.dstream, new._cache, new._out, new._dZ = [], [], [], None, []
         return new
 
     def __getstate__(self) -> dict:
         """Pickle without the caches of the last pass (scratch space, possibly large)."""
-        state = {**self.__dict__, "stream": [], "dstream": [], "_cache": []}
+        state = {**self.__dict__, "stream": [], "dstream": [], "_cache": [], "_out": None,
+                 "_dZ": []}
         for key in ("_X", "_top", "_final_cache"):
             state.pop(key, None)
         return state
@@ -176,7 +210,9 @@ class ResidualMLP:
         if check:
             X = self.check_input(X)
         x = X @ self.W_in + self.b_in                       # x_0 = X W_in + b_in
-        stream, self._cache = [x], []
+        stream = [x]
+        if keep:
+            self._cache = []
         for l in range(self.n_blocks):
             x = self._block(x, l, keep)
             if keep:
@@ -187,6 +223,7 @@ class ResidualMLP:
         out = x @ self.W_out + self.b_out                   # output = x W_out + b_out
         if keep:
             self.stream, self._X, self._top, self._final_cache = stream, X, x, final_cache
+            self._out = out
         return out
 
     def stream_second_moments(self, X: np.ndarray) -> np.ndarray:
@@ -233,6 +270,7 @@ class ResidualMLP:
             tail = [dg, db] + tail
         dstream = [dx]
         blocks: list[list[np.ndarray]] = []
+        dzs: list[list[np.ndarray]] = []                     # dL/dz_j per block, for dense_layers
         for l in range(self.n_blocks - 1, -1, -1):
             zs, As, ln_cache, post_cache = self._cache[l]
             g: list[np.ndarray] = []
@@ -242,7 +280,9 @@ class ResidualMLP:
             alpha = self.alpha[l][0]
             d_alpha = np.array([np.vdot(dx, As[-1])])       # dalpha = sum(dy * h_m)
             dz = alpha * dx                                  # dh_m = alpha dy
+            dzs.append([None] * self.branch_depth)
             for j in range(self.branch_depth - 1, -1, -1):
+                dzs[-1][j] = dz                              # dL/dz_j
                 g[:0] = [As[j].T @ dz, dz.sum(axis=0)]       # dW_j = a_j^T dz_j, db_j
                 da = dz @ self.W[l][j].T                     # da_j = dz_j W_j^T
                 dz = da * act.df(zs[j - 1], As[j]) if j > 0 else da
@@ -259,5 +299,6 @@ class ResidualMLP:
             blocks.append(g)
             dstream.append(dx)
         self.dstream = dstream[::-1]
+        self._dZ = [dx, *(dz for block in dzs[::-1] for dz in block), dout]
         head = [self._X.T @ dx, dx.sum(axis=0)]             # dW_in, db_in
         return head + [p for g in blocks[::-1] for p in g] + tail

@@ -36,10 +36,11 @@ class History:
     """What happened during :func:`train`.
 
     Per step: ``loss``, ``grad_norm`` (global, before clipping), ``layer_grad_norms``
-    (``||dW_l||`` per layer, before clipping), ``clipped``. Per epoch (index 0 = before
-    training): ``train_acc``, ``test_acc``, ``epoch_loss`` (mean loss over the epoch's
-    steps; index 0 is the initial full-train-set loss). ``diverged_at`` is the step at which
-    the loss or gradient stopped being finite (``None`` if it never did).
+    (``||dW_l||`` per dense layer, before clipping: the weights ``model.layer_groups()`` names,
+    in forward order; a model without that method is read as ``[W, b]`` pairs), ``clipped``.
+    Per epoch (index 0 = before training): ``train_acc``, ``test_acc``, ``epoch_loss`` (mean
+    loss over the epoch's steps; index 0 is the initial full-train-set loss). ``diverged_at``
+    is the step at which the loss or gradient stopped being finite (``None`` if it never did).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -188,6 +189,8 @@ def train(
     classify = loss_fn is not losses.mean_squared_error
     opt = optim.make(optimizer, model.parameters(), lr=lr, momentum=momentum, lr_mult=lr_mult)
     hist = History()
+    weight_idx = ([i for i, _ in model.layer_groups()] if hasattr(model, "layer_groups")
+                  else range(0, len(model.parameters()), 2))  # the grads that are dW_l
 
     def end_of_epoch(epoch: int, mean_loss: float) -> None:
         hist.epoch_loss.append(mean_loss)
@@ -224,7 +227,7 @@ def train(
             hist.clipped.append(bool(clipped))
             if track_layer_norms:
                 hist.layer_grad_norms.append(  # ||dW_l|| (grads are only valid until next step)
-                    np.sqrt([np.vdot(g, g) for g in grads[0::2]]).tolist())
+                    np.sqrt([np.vdot(grads[i], grads[i]) for i in weight_idx]).tolist())
             epoch_losses.append(loss_value)
             step += 1
         if not all(np.isfinite(p).all() for p in model.parameters()):
