@@ -114,3 +114,21 @@ def test_every_figure_is_numbered_and_captioned(name):
         assert ":name:" in body and ":alt:" in body, f"{name}: {key} needs :name: and :alt:"
         caption = [line for line in body.splitlines() if line.strip() and not line.startswith(":")]
         assert caption, f"{name}: {key} has no caption"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_ends_with_exercises_whose_answers_are_glued(name):
+    """Issue 12: two or three "predict, then run" exercises before the references, each with a
+    code cell the reader edits and a collapsed answer quoting numbers of the run (glued)."""
+    cells = json.loads((ROOT / "chapters" / f"{name}.ipynb").read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    start = next((i for i, t in enumerate(text) if re.search(r"^## Predict, then run", t, re.M)),
+                 None)
+    assert start is not None, f"{name}: no '## Predict, then run' section"
+    end = next(i for i, t in enumerate(text) if re.search(r"^## References", t, re.M))
+    section = cells[start:end]
+    answers = re.findall(r":::\{dropdown\} Answer.*?\n:::", "\n".join(text[start:end]), re.S)
+    assert 2 <= len(answers) <= 3, f"{name}: {len(answers)} answers"
+    assert all("{glue:text}" in a for a in answers), f"{name}: an answer quotes no glued number"
+    runs = [c for c in section if c["cell_type"] == "code" and "record_all" in "".join(c["source"])]
+    assert len(runs) >= len(answers), f"{name}: fewer exercise runs than answers"
