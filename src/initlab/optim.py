@@ -12,8 +12,10 @@ Shapes: ``params`` and ``grads`` are lists of arrays in the same order (see
 
 Speed: a training step must not allocate arrays (a new 256 x 256 float64 array costs more
 than the arithmetic on it). Both clipping functions take ``out=`` buffers, and
-:attr:`SGD.scratch` is a set of such buffers that :meth:`SGD.step` accepts as its gradients,
-so :func:`initlab.train.sgd_step` clips into them: same arithmetic, no new array.
+:attr:`SGD.scratch` is a set of such buffers that :meth:`SGD.step` accepts as its gradients.
+Global-norm clipping goes one better: :meth:`SGD.step` takes the factor ``max_norm / ||g||``
+(:func:`clip_scale`) and multiplies each gradient by it just before using it, so the clipped
+gradient is still in cache when the update reads it: same arithmetic, no new array.
 """
 
 from __future__ import annotations
@@ -45,12 +47,18 @@ def clip_by_global_norm(
     """
     check_positive(max_norm, "max_norm")
     norm = global_norm(grads)
-    if np.isfinite(norm) and norm > max_norm:
-        scale = max_norm / norm
+    scale = clip_scale(norm, max_norm)
+    if scale is not None:
         if out is None:
             return [g * scale for g in grads], norm
         return [np.multiply(g, scale, out=o) for g, o in _pairs(grads, out)], norm  # g * scale
     return list(grads), norm
+
+
+def clip_scale(norm: float, max_norm: float) -> float | None:
+    """The factor ``max_norm / norm`` that clips a gradient of norm ``norm``, or None when
+    nothing is clipped (``norm <= max_norm``, or ``norm`` not finite: left to the caller)."""
+    return max_norm / norm if math.isfinite(norm) and norm > max_norm else None
 
 
 def clip_by_value(
@@ -90,16 +98,22 @@ class SGD:
         self.velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
         self.scratch = [np.empty_like(p) for p in self.params]  # lr * g, without a new array
 
-    def step(self, grads: Sequence[np.ndarray]) -> None:
+    def step(self, grads: Sequence[np.ndarray], grad_scale: float | None = None) -> None:
         """Apply one update with ``grads`` (same order and shapes as ``params``; may be
-        :attr:`scratch`). Allocates no array."""
+        :attr:`scratch`). ``grad_scale``: use ``g * grad_scale`` instead of ``g`` (the clipped
+        gradient, see :func:`clip_scale`; the same product as :func:`clip_by_global_norm`'s,
+        made one parameter at a time into :attr:`scratch`). Allocates no array."""
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
         if self.momentum:
             for p, g, v, s in zip(self.params, grads, self.velocity, self.scratch, strict=True):
+                if grad_scale is not None:
+                    g = np.multiply(g, grad_scale, out=s)  # g <- g * scale
                 v *= self.momentum
                 v += g                               # g is read before s (maybe g) is written
                 p -= np.multiply(self.lr, v, out=s)  # p <- p - lr v
         else:
             for p, g, s in zip(self.params, grads, self.scratch, strict=True):
+                if grad_scale is not None:
+                    g = np.multiply(g, grad_scale, out=s)  # g <- g * scale
                 p -= np.multiply(self.lr, g, out=s)  # p <- p - lr g
