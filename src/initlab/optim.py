@@ -11,11 +11,11 @@ Shapes: ``params`` and ``grads`` are lists of arrays in the same order (see
 :meth:`initlab.network.MLP.parameters`); ``||g||`` is the norm of all of them concatenated.
 
 Speed: a training step must not allocate arrays (a new 256 x 256 float64 array costs more
-than the arithmetic on it). Both clipping functions take ``out=`` buffers, and
-:attr:`SGD.scratch` is a set of such buffers that :meth:`SGD.step` accepts as its gradients.
-Global-norm clipping goes one better: :meth:`SGD.step` takes the factor ``max_norm / ||g||``
-(:func:`clip_scale`) and multiplies each gradient by it just before using it, so the clipped
-gradient is still in cache when the update reads it: same arithmetic, no new array.
+than the arithmetic on it). Both clipping functions take ``out=`` buffers; a training step
+does better still: :meth:`SGD.step` takes the factor ``max_norm / ||g||`` (:func:`clip_scale`)
+and the value bound, and clips each gradient into a scratch array just before the update
+reads it, one parameter at a time, so the scratch is still in cache: same arithmetic as the
+functions here, no new array.
 """
 
 from __future__ import annotations
@@ -82,11 +82,10 @@ class SGD:
     """Minibatch SGD with optional (heavy-ball) momentum, updating ``params`` in place.
 
     ``v <- momentum * v + g``; ``p <- p - lr * v`` (with ``momentum = 0``: ``p <- p - lr g``).
-    ``scratch``: one array per parameter that every :meth:`step` overwrites (it holds
-    ``lr * g`` or ``lr * v`` on the way to ``p``). A caller may first write the step's
-    gradients into it and pass ``scratch`` itself to :meth:`step` (every operation there is
-    elementwise and reads ``g`` before writing ``s``, so this is exact): clipped gradients
-    then need no new array.
+    ``scratch``: one array per parameter that every :meth:`step` overwrites (it holds the
+    clipped ``g``, then ``lr * g`` or ``lr * v``, on the way to ``p``). The step uses them one
+    parameter at a time, so they all share one block of memory (the size of the largest
+    parameter, per dtype): it stays in cache from one parameter to the next.
     """
 
     def __init__(self, params: Sequence[np.ndarray], lr: float, momentum: float = 0.0) -> None:
@@ -96,24 +95,34 @@ class SGD:
             raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
-        self.scratch = [np.empty_like(p) for p in self.params]  # lr * g, without a new array
+        largest: dict[np.dtype, int] = {}
+        for p in self.params:
+            largest[p.dtype] = max(largest.get(p.dtype, 0), p.size)
+        blocks = {dtype: np.empty(size, dtype) for dtype, size in largest.items()}
+        self.scratch = [blocks[p.dtype][:p.size].reshape(p.shape) for p in self.params]
 
-    def step(self, grads: Sequence[np.ndarray], grad_scale: float | None = None) -> None:
-        """Apply one update with ``grads`` (same order and shapes as ``params``; may be
-        :attr:`scratch`). ``grad_scale``: use ``g * grad_scale`` instead of ``g`` (the clipped
-        gradient, see :func:`clip_scale`; the same product as :func:`clip_by_global_norm`'s,
-        made one parameter at a time into :attr:`scratch`). Allocates no array."""
+    def step(self, grads: Sequence[np.ndarray], grad_scale: float | None = None,
+             clip_value: float | None = None) -> None:
+        """Apply one update with ``grads`` (same order and shapes as ``params``).
+
+        Clipping, one parameter at a time into :attr:`scratch` (the same arithmetic as the
+        allocating functions): ``grad_scale`` uses ``g * grad_scale`` (the global-norm clip,
+        see :func:`clip_scale`), then ``clip_value`` clamps to ``[-clip_value, clip_value]``
+        (:func:`clip_by_value`). Allocates no array.
+        """
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
-        if self.momentum:
-            for p, g, v, s in zip(self.params, grads, self.velocity, self.scratch, strict=True):
-                if grad_scale is not None:
-                    g = np.multiply(g, grad_scale, out=s)  # g <- g * scale
-                v *= self.momentum
-                v += g                               # g is read before s (maybe g) is written
-                p -= np.multiply(self.lr, v, out=s)  # p <- p - lr v
-        else:
-            for p, g, s in zip(self.params, grads, self.scratch, strict=True):
-                if grad_scale is not None:
-                    g = np.multiply(g, grad_scale, out=s)  # g <- g * scale
-                p -= np.multiply(self.lr, g, out=s)  # p <- p - lr g
+        if clip_value is not None:
+            check_positive(clip_value, "clip_value")
+        lr, mu = self.lr, self.momentum
+        velocity = self.velocity if mu else [None] * len(self.params)
+        for p, g, v, s in zip(self.params, grads, velocity, self.scratch, strict=True):
+            if grad_scale is not None:
+                g = np.multiply(g, grad_scale, out=s)           # g <- g * scale
+            if clip_value is not None:
+                g = np.clip(g, -clip_value, clip_value, out=s)  # g <- clamp(g, -c, c)
+            if mu:
+                v *= mu
+                v += g                            # g is read before s (maybe g) is written
+                g = v
+            p -= np.multiply(lr, g, out=s)        # p <- p - lr v  (p <- p - lr g if mu = 0)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from initlab import datasets, losses
 from initlab._checks import check_finite_array, check_int, check_positive, check_rng
 from initlab.network import MLP
-from initlab.optim import SGD, clip_by_value, clip_scale, global_norm
+from initlab.optim import SGD, clip_scale, global_norm
 
 #: ``step_hook(model, idx) -> context manager``: see :func:`train`.
 StepHook = Callable[[MLP, np.ndarray], AbstractContextManager]
@@ -97,8 +97,9 @@ def sgd_step(
     gradients are written to ``optimizer.scratch`` (see :class:`~initlab.optim.SGD`), so
     the returned ``grads`` stay unclipped and the step allocates no array.
     """
-    if clip_norm is not None:
-        check_positive(clip_norm, "clip_norm")
+    for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+        if value is not None:
+            check_positive(value, name)
     with (np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
           _reusing_buffers(model)):  # Z, A and grads go to the model's buffers (see MLP)
         out = model.forward(Xb, keep=True, check=False)
@@ -107,18 +108,14 @@ def sgd_step(
         norm = global_norm(grads)
         if not (math.isfinite(loss) and math.isfinite(norm)):
             return loss, norm, grads, False
-        # g * min(1, clip_norm / ||g||): the optimizer scales each gradient into its scratch
+        # g * min(1, clip_norm / ||g||), then clamped to [-clip_value, clip_value]: the
+        # optimizer clips each gradient into its scratch as it goes (grads stay unclipped)
         scale = None if clip_norm is None else clip_scale(norm, clip_norm)
         clipped = scale is not None
-        if clip_value is None:
-            optimizer.step(grads, grad_scale=scale)
-        else:  # some |g_i| > c  <=>  max g > c or min g < -c
+        if clip_value is not None:  # some |g_i| > c  <=>  max g > c or min g < -c
             clipped = clipped or any(g.max() > clip_value or g.min() < -clip_value
                                      for g in grads)
-            step_grads = grads if scale is None else [  # the norm-clipped g, into the scratch
-                np.multiply(g, scale, out=s) for g, s in zip(grads, optimizer.scratch,
-                                                              strict=True)]
-            optimizer.step(clip_by_value(step_grads, clip_value, out=optimizer.scratch))
+        optimizer.step(grads, grad_scale=scale, clip_value=clip_value)
     return loss, norm, grads, bool(clipped)
 
 
