@@ -8,7 +8,10 @@ plain-numpy nearest-neighbour classifier for learnability. Every draw is seeded.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -322,3 +325,35 @@ def test_load_passes_arguments_to_the_generator():
 def test_bad_arguments_name_the_value(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call()
+
+
+def test_an_installed_package_finds_its_data(tmp_path):
+    """`pip install` of the repository, used outside any checkout, still loads the digits.
+
+    Builds a wheel from a copy of the sources (so the checkout stays clean), installs it into a
+    bare directory and loads the data from a process whose working directory and path hold no
+    checkout: the file must come from the package (``initlab/_data``), sha256 checked.
+    """
+    root = DIGITS_PATH.parents[1]
+    src = tmp_path / "src_copy"
+    shutil.copytree(root / "src", src / "src", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (src / "data").mkdir()
+    shutil.copy(DIGITS_PATH, src / "data" / DIGITS_PATH.name)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", str(src), "-w",
+                    str(tmp_path / "wheel")], check=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "wheel").glob("initlab-*.whl")
+    site = tmp_path / "site"
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
+                   check=True, cwd=tmp_path)
+    code = ("import initlab, initlab.datasets as d; X, y = d.digits(); "
+            "print(initlab.__file__); print(X.shape, y.shape)")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "INITLAB_DATA_DIR")}
+    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, text=True,
+                         capture_output=True, env={**env, "PYTHONPATH": str(site)}).stdout
+    first, shape = out.splitlines()
+    assert first.startswith(str(site)), first
+    assert shape == "(1797, 64) (1797,)"

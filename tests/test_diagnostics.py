@@ -15,6 +15,7 @@ import pytest
 
 from initlab import diagnostics as dg
 from initlab.network import MLP
+from initlab.residual import ResidualMLP
 from initlab.train import History, train
 
 
@@ -276,6 +277,120 @@ def test_gradient_norms_by_layer_from_history() -> None:
 
 
 # ------------------------------------------------------------------------------- validation
+
+
+# --------------------------------------------------------------- a residual net, layer by layer
+
+
+def layer_norm_rows(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mu = x.mean(axis=1, keepdims=True)
+    return g * (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5) + b
+
+
+def residual_by_hand(net: ResidualMLP, X: np.ndarray, y: np.ndarray, shift: dict | None = None
+                     ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+    """The ResidualMLP forward written out: each dense layer's ``(Z, A)`` and the loss.
+
+    ``shift[k]`` is added to ``Z`` of dense layer ``k`` (to take ``dL/dZ`` by differences).
+    """
+    shift = shift or {}
+    phi = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}[net.activation.name]
+    Zs: list[np.ndarray] = []
+    As: list[np.ndarray] = []
+
+    def dense(a: np.ndarray, W: np.ndarray, b: np.ndarray, f) -> np.ndarray:
+        Zs.append(a @ W + b + shift.get(len(Zs), 0.0))
+        As.append(f(Zs[-1]))
+        return As[-1]
+
+    ident = lambda z: z  # noqa: E731
+    x = dense(X, net.W_in, net.b_in, ident)
+    for l in range(net.n_blocks):
+        h = layer_norm_rows(x, net.ln_gain[l], net.ln_bias[l]) if net.norm == "pre" else x
+        for j in range(net.branch_depth):
+            h = dense(h, net.W[l][j], net.b[l][j], phi if j < net.branch_depth - 1 else ident)
+        x = x + net.alpha[l][0] * h
+        if net.norm == "post":
+            x = layer_norm_rows(x, net.ln_gain[l], net.ln_bias[l])
+    if net.norm == "pre":
+        x = layer_norm_rows(x, net.ln_gain[-1], net.ln_bias[-1])
+    out = dense(x, net.W_out, net.b_out, ident)
+    p = np.exp(out) / np.exp(out).sum(axis=1, keepdims=True)
+    return Zs, As, float(np.mean(-np.log(p[np.arange(len(y)), y])))
+
+
+def central_diff(f, arr: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """``d f / d arr`` entry by entry, ``arr`` nudged in place and restored."""
+    grad = np.zeros_like(arr)
+    for i in np.ndindex(arr.shape):
+        keep = arr[i]
+        arr[i] = keep + h
+        up = f()
+        arr[i] = keep - h
+        grad[i] = (up - f()) / (2 * h)
+        arr[i] = keep
+    return grad
+
+
+@pytest.mark.parametrize("norm,act,learn_alpha,depth", [
+    ("none", "tanh", False, 2), ("pre", "tanh", True, 2), ("post", "relu", True, 3)])
+def test_layer_stats_of_a_residual_net_match_a_forward_written_out(
+        norm: str, act: str, learn_alpha: bool, depth: int) -> None:
+    rng = np.random.default_rng(21)
+    net = ResidualMLP(3, 5, 3, 2, rng, branch_depth=depth, activation=act, alpha=0.7,
+                      learn_alpha=learn_alpha, norm=norm)
+    for p in net.parameters():  # no zero init (bias, LN bias) may hide a wrong term
+        p[...] = rng.normal(0.0, 0.6, p.shape)
+    y = rng.integers(0, 3, 6)
+    while True:  # relu: no pre-activation within 1e-3 of the kink (differences cross it)
+        X = rng.normal(size=(6, 3))
+        Zs, As, _ = residual_by_hand(net, X, y)
+        if act != "relu" or min(np.abs(Z).min() for Z in Zs) > 1e-3:
+            break
+    st = dg.layer_stats(net, X, y, lr=0.1)
+    n_layers = net.n_blocks * depth + 2
+    assert len(Zs) == n_layers and all(v.shape == (n_layers,) for v in st.values())
+    close = dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(st["preact_mean"], [Z.mean() for Z in Zs], **close)
+    np.testing.assert_allclose(st["preact_std"], [Z.std() for Z in Zs], **close)
+    np.testing.assert_allclose(st["act_mean"], [A.mean() for A in As], **close)
+    np.testing.assert_allclose(st["act_std"], [A.std() for A in As], **close)
+    Ws = [net.W_in, *(W for Ws in net.W for W in Ws), net.W_out]
+    bs = [net.b_in, *(b for bs in net.b for b in bs), net.b_out]
+    np.testing.assert_array_equal(st["weight_std"], [W.std() for W in Ws])
+    # phi acts after branch layers 0..m-2 only; the input, last branch and output layers: none
+    has_phi = [False, *([True] * (depth - 1) + [False]) * net.n_blocks, False]
+    sat = [np.mean(np.abs(A) > 0.97) if f and act == "tanh" else 0.0
+           for A, f in zip(As, has_phi, strict=True)]
+    inactive = [np.mean(Z <= 0) if f and act == "relu" else 0.0
+                for Z, f in zip(Zs, has_phi, strict=True)]
+    np.testing.assert_array_equal(st["saturated_frac"], sat)
+    np.testing.assert_array_equal(st["inactive_frac"], inactive)
+    if act == "tanh":
+        assert 0 < max(sat)
+    else:
+        assert 0 < max(inactive) < 1
+
+    def loss() -> float:
+        return residual_by_hand(net, X, y)[2]
+
+    dWs = [central_diff(loss, W) for W in Ws]
+    dbs = [central_diff(loss, b) for b in bs]
+    shifts = {k: np.zeros_like(Z) for k, Z in enumerate(Zs)}
+    dZs = [central_diff(lambda k=k: residual_by_hand(net, X, y, {k: shifts[k]})[2], shifts[k])
+           for k in range(n_layers)]
+    fd = dict(rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(st["grad_W_norm"], [np.linalg.norm(d) for d in dWs], **fd)
+    np.testing.assert_allclose(st["grad_b_norm"], [np.linalg.norm(d) for d in dbs], **fd)
+    np.testing.assert_allclose(st["grad_W_std"], [d.std() for d in dWs], **fd)
+    np.testing.assert_allclose(st["backprop_grad_std"], [d.std() for d in dZs], **fd)
+    ratio = [np.log10(0.1 * d.std() / W.std()) for d, W in zip(dWs, Ws, strict=True)]
+    np.testing.assert_allclose(st["update_ratio"], ratio, rtol=1e-5)
+    for got, want in zip(dg.layer_values(net, X, "grad", y=y), dZs, strict=True):
+        np.testing.assert_allclose(got, want, **fd)
+    for which, want in (("preact", Zs), ("act", As)):
+        for got, ref in zip(dg.layer_values(net, X, which), want, strict=True):
+            np.testing.assert_allclose(got, ref, **close)
 
 
 def test_errors_name_the_bad_value() -> None:

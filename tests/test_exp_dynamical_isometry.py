@@ -163,3 +163,25 @@ def test_train_comparison_is_train_run_with_critical_inits():
     assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
     assert fig.axes[0].get_ylabel() == "accuracy"
     plt.close(fig)
+
+
+def test_exercise_deeper_spread_is_linear_in_depth() -> None:
+    out = di.exercise_deeper(depth=200, width=100, n_nets=1, sigma_b2=1e-4, seed=0)
+    pt = theory.critical_point("tanh", 1e-4)
+    per_layer = pt["mu_2"] / pt["mu_1"] ** 2 - 1
+    assert out["ex_deep_pred"] == pytest.approx(200 * per_layer)
+    assert out["ex_deep_depth_at_one"] == pytest.approx(1 / per_layer)
+    # orthogonal tanh, spread of order one: one net of width 100 within 25% of the prediction
+    assert out["ex_deep_spread"] == pytest.approx(out["ex_deep_pred"], rel=0.25)
+
+
+@pytest.mark.parametrize("factor", [0.95, 1.05])
+def test_exercise_off_critical_mean_is_chi_1_to_the_depth(factor: float) -> None:
+    out = di.exercise_off_critical(factor=factor, depth=60, width=100, n_nets=2, sigma_b2=1e-5,
+                                   seed=1)
+    assert out["ex_off_chi_1"] == pytest.approx(
+        theory.chi_1(factor * theory.critical_point("tanh", 1e-5)["sigma_w2"], 1e-5, "tanh"))
+    # tanh compensates: chi_1 is much closer to 1 than the factor is, on either side
+    assert abs(math.log(out["ex_off_chi_1"])) < abs(math.log(factor))
+    # orthogonal nets: each net's mean(lambda) close to the ensemble's chi_1^L (10%)
+    assert out["ex_off_mean_lam"] == pytest.approx(out["ex_off_pred_mean"], rel=0.1)

@@ -169,3 +169,37 @@ def test_figures_label_their_axes():
     plotting.check_fits_column(fig)
     assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 6
     plt.close("all")
+
+
+def test_mean_field_explorer_moves_the_critical_point_right():
+    """One frame per bias variance of the phase grid; the line starts at sigma_w2 = 1 with
+    q* = 0 (Poole et al. 2016) and moves right as sigma_b2 grows; chi_1 = 1 on it."""
+    phase = eoc.phase_diagram(n_sigma_w2=8, n_sigma_b2=4, n_line=3, n_slice=5)
+    ex = eoc.mean_field_explorer(phase)
+    assert ex["explore_n_frames"] == 4 and ex["q_star"].shape == (4, 8)
+    assert ex["explore_critical_b2_min"] == pytest.approx(1.0, abs=1e-6)
+    assert ex["explore_q_star_critical_b2_min"] == pytest.approx(0.0, abs=1e-6)
+    assert np.all(np.diff(ex["critical"]) > 0)
+    for b, w in zip(ex["sigma_b2"], ex["critical"], strict=True):
+        assert theory.chi_1(float(w), float(b), "tanh") == pytest.approx(1.0, abs=1e-8)
+    html = eoc.plot_mean_field_slider(ex)
+    assert html.count("data:image/png;base64,") == 4 and "https://" not in html
+
+
+def test_exercise_bias_length_converges_to_q_star():
+    """A net at the critical point carries an input of length 1 to q*: the length per unit
+    is an average over N = 1000 units, relative sd about sqrt(2 / N) = 0.045 per layer, and
+    the map contracts it; 0.2 relative is over 4 sd."""
+    ex = eoc.exercise_bias(sigma_b2=0.2, width=1000, depth=30, seed=5)
+    assert ex["ex_bias_critical"] == pytest.approx(theory.critical_sigma_w2(0.2, "tanh"))
+    assert ex["ex_bias_critical"] > theory.critical_sigma_w2(eoc.SIGMA_B2, "tanh")
+    assert ex["ex_bias_q_measured"] == pytest.approx(ex["ex_bias_q_star"], rel=0.2)
+
+
+def test_exercise_depth_scale_forgets_within_six_depth_scales():
+    """Ordered phase: after 6 xi_c layers the gap is e^-6 of 0.6 = 0.0015 in mean field; the
+    finite-width fluctuations die out with 1 - c there, so the measurement is below 0.005."""
+    ex = eoc.exercise_depth_scale(sigma_w2=1.3, width=200, depth=80, n_groups=8, seed=6)
+    assert ex["ex_xi_layer"] == round(6 * ex["ex_xi_c"])
+    assert ex["ex_xi_delta_pred"] == pytest.approx(0.6 * math.exp(-6), rel=0.5)
+    assert ex["ex_xi_delta"] < 0.005 < 0.3 < ex["ex_xi_delta_first"]

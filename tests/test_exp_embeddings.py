@@ -205,3 +205,24 @@ def test_tables_round_like_the_text() -> None:
                                                                    0.0), strict=True))}}
     out = em.bias_frame(bias)
     assert out.iloc[0].tolist() == ["0.281", "0.243", "101.0", "0", "0"]
+
+
+SMALL = dict(n_tokens=16, n_topics=4, dim=8, hidden=16, hidden_bias=0.01, epochs=3, n_seeds=2,
+             lr=0.1, batch_size=32, seed=0)
+
+
+def test_exercise_activation_zero_table_moves_only_if_f_prime_at_zero_is_nonzero() -> None:
+    # relu'(0) = 0: no gradient reaches a zero table (zero biases); tanh'(0) = 1: rows separate
+    relu = em.exercise_activation(activation="relu", **SMALL)
+    tanh = em.exercise_activation(activation="tanh", **SMALL)
+    assert relu["ex_act_max_dist_epoch1"] == 0.0 and relu["ex_act_max_dist"] == 0.0
+    assert tanh["ex_act_max_dist_epoch1"] > 1e-3 and tanh["ex_act_activation"] == "tanh"
+
+
+def test_exercise_scale_large_table_moves_little_relative_to_its_size() -> None:
+    out = em.exercise_scale(std=10.0, level=0.9, **SMALL)
+    # the move does not scale with the table: a 1000x larger table moves < 10x as far
+    assert out["ex_scale_move"] < 10 * out["ex_scale_move_small"]
+    assert out["ex_scale_rel_move"] < 0.05 and out["ex_scale_rel_move_theory"] > 0
+    with pytest.raises(ValueError, match="0.005"):
+        em.exercise_scale(std=0.005, level=0.9, **SMALL)

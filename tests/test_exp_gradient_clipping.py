@@ -227,3 +227,21 @@ def test_figures_show_what_the_captions_say() -> None:
         plotting.check_fits_column(fig)
     for fig in figures:
         plt.close(fig)
+
+
+def test_exercise_lr_step_cap_below_the_gap_converges_from_every_start():
+    """``lr * clip`` below the gap: no clipped step from the valley reaches the wall, and 200
+    steps of at most 0.03 cover the 5.3 from the farthest start to the minimum."""
+    out = clipping.exercise_lr(lr=0.1, clip=0.3, steps=200, n_starts=11)
+    assert out["ex_lr_step_cap"] == pytest.approx(0.03)
+    assert out["ex_lr_step_cap"] < out["ex_lr_gap"]
+    assert out["ex_lr_c_bound"] == pytest.approx(out["ex_lr_gap"] / 0.1)
+    assert out["ex_lr_frac_conv_clipped"] == 1.0
+
+
+def test_exercise_weight_scale_he_init_trains_where_three_times_he_explodes():
+    kw = {"seed": 0, "sizes": (64, 32, 32, 32, 10), "lr": 0.2, "batch_size": 32, "epochs": 1}
+    he, big = (clipping.exercise_weight_scale(weight_scale=s, **kw) for s in (1.0, 3.0))
+    assert not he["ex_scale_diverged"] and he["ex_scale_test_acc"] > 0.5
+    assert he["ex_scale_step_over_params"] < big["ex_scale_step_over_params"]
+    assert he["ex_scale_grad_norm"] < big["ex_scale_grad_norm"]

@@ -171,3 +171,28 @@ def test_plots_draw_their_data() -> None:
     plotting.check_fits_column(fig, "leaky")
     assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 2 * 2 + 1
     plt.close("all")
+
+
+@pytest.mark.parametrize("gain", [1.0, 1.5])
+def test_exercise_gain_compounds_gain_squared_over_two(gain):
+    """``v_L = (gain^2 / 2)^L``; the mean of ``n_seeds`` log-normal-ish ratios lies within 4
+    of their standard errors, ``sqrt(5 L / n) / sqrt(n_seeds)`` in ``ln v``."""
+    n_layers, width, n_seeds = 10, 256, 6
+    out = he_kaiming.exercise_gain(gain=gain, width=width, n_layers=n_layers, batch=128, seed=2,
+                           n_seeds=n_seeds)
+    assert out["ex_gain_vL_theory"] == pytest.approx((gain**2 / 2) ** n_layers)
+    tol = 4 * out["ex_gain_ln_std_pred"] / math.sqrt(n_seeds)
+    assert abs(math.log(out["ex_gain_vL"] / out["ex_gain_vL_theory"])) < tol
+
+
+def test_exercise_fan_modes_reversed_stack_inverts_the_ratios():
+    """Narrowing by 2 per layer: fan_in's backward factor 1/2 per step, fan_out's forward 2
+    per layer. Tolerance: 4 standard errors in ``ln``, ``sqrt(5 sum 1/n_l) / sqrt(n_seeds)``."""
+    sizes = (256, 128, 64, 32)
+    out = he_kaiming.exercise_fan_modes(sizes=sizes, batch=256, seed=1, n_seeds=4)
+    assert out["ex_fan_in_bwd_theory"] == pytest.approx(0.25)    # 2 steps of 1/2
+    assert out["ex_fan_out_fwd_theory"] == pytest.approx(8.0)    # 3 layers of 2
+    tol = 4 * math.sqrt(5 * sum(1 / n for n in sizes[1:])) / math.sqrt(4)
+    for key, want in (("ex_fan_in_bwd", 0.25), ("ex_fan_out_fwd", 8.0), ("ex_fan_in_fwd", 1.0),
+                      ("ex_fan_out_bwd", 1.0)):
+        assert abs(math.log(out[key] / want)) < tol, key

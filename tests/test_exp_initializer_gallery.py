@@ -267,3 +267,32 @@ def test_convention_figures_fit_the_column() -> None:
     assert d.get_xlabel() == "entry of the first draw A" and len(d.get_lines()) == 2
     for fig in figs.values():
         plt.close(fig)
+
+
+def test_exercise_std_error_follows_the_delta_method() -> None:
+    # 400 repeats: the spread of the stds is itself known to ~1/sqrt(2 * 400) = 3.5%; allow 5x
+    out = initializer_gallery.exercise_std_error(n_draws=500, seed=3)
+    assert out["ex_se_random_normal_theory"] == pytest.approx(1 / math.sqrt(2 * 500))
+    assert out["ex_se_random_uniform_theory"] == pytest.approx(1 / math.sqrt(5 * 500))
+    for key in ("random_normal", "random_uniform"):
+        assert out[f"ex_se_{key}_measured"] == pytest.approx(out[f"ex_se_{key}_theory"], rel=0.18)
+
+
+@pytest.mark.parametrize("a", [0.0, 1.0, math.sqrt(5.0)])
+def test_exercise_kaiming_slope_gives_two_over_one_plus_a_squared(a: float) -> None:
+    out = initializer_gallery.exercise_kaiming_slope(a=a, fan_in=400, fan_out=250, seed=1)
+    assert out["ex_slope_theory"] == pytest.approx(2 / (1 + a**2))
+    # uniform: SE of the variance = var sqrt((9/5 - 1) / N), N = 1e5; allow 5 SE
+    assert out["ex_slope_fan_in_var"] == pytest.approx(2 / (1 + a**2),
+                                                       rel=5 * math.sqrt(0.8 / 1e5))
+    with pytest.raises(ValueError, match="nan"):
+        initializer_gallery.exercise_kaiming_slope(a=float("nan"), fan_in=4, fan_out=4, seed=0)
+
+
+def test_exercise_aspect_ratio_gaussian_edges_orthogonal_flat() -> None:
+    out = initializer_gallery.exercise_aspect_ratio(rows=900, cols=100, conv=(3, 3, 4, 8), seed=2)
+    assert (out["ex_aspect_mp_low"], out["ex_aspect_mp_high"]) == pytest.approx((2 / 3, 4 / 3))
+    assert out["ex_aspect_gauss_sv_min"] == pytest.approx(2 / 3, abs=0.06)
+    assert out["ex_aspect_gauss_sv_max"] == pytest.approx(4 / 3, abs=0.06)
+    assert out["ex_aspect_orth_sv_min"] == pytest.approx(1, abs=1e-10)
+    assert out["ex_aspect_orth_sv_max"] == pytest.approx(1, abs=1e-10)

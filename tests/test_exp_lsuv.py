@@ -143,3 +143,23 @@ def test_training_is_train_run_with_the_batch_drawn_first() -> None:
     plotting.check_fits_column(fig, "training")
     assert fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_ylabel() == "test accuracy"
     plt.close(fig)
+
+
+def test_exercise_activation_lsuv_finds_one_over_second_moment_relu() -> None:
+    out = lx.exercise_activation(activation="relu", width=64, n_hidden=6, lsuv_batch=256,
+                                 tol=0.1, max_iter=10, seed=0)
+    assert out["ex_lsuv_act_theory"] == pytest.approx(2.0, rel=1e-6)   # He's value
+    # one batch of 256 through 64 units: the mean over 5 layers within 15% of 1 / E[relu^2]
+    assert out["ex_lsuv_act_sigma_w2"] == pytest.approx(2.0, rel=0.15)
+    assert out["ex_lsuv_act_var_last_lsuv"] == pytest.approx(1.0, abs=0.3)
+
+
+def test_exercise_tolerance_changes_nothing_for_zero_bias_layers() -> None:
+    # the chapter's ELU net, shallower: every layer starts outside 1 +- 0.1 (9 layers)
+    kw = {"width": 64, "n_hidden": 8, "lsuv_batch": 256, "max_iter": 10, "seed": 0}
+    loose, strict = (lx.exercise_tolerance(tol=t, **kw) for t in (0.1, 1e-4))
+    # linear in the scale: one rescaling per layer, same weights, same held-out deviation
+    assert loose["ex_lsuv_tol_iterations_total"] == strict["ex_lsuv_tol_iterations_total"] == 9
+    assert strict["ex_lsuv_tol_max_dev_batch"] < 1e-12
+    assert strict["ex_lsuv_tol_max_dev_heldout"] == pytest.approx(
+        loose["ex_lsuv_tol_max_dev_heldout"], rel=1e-9)

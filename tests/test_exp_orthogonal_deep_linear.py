@@ -224,3 +224,24 @@ def test_truncated_lecun_normal_keeps_newmans_exponent_gaps_and_shifts_them_up()
     se_shift = shift.std(ddof=1) / math.sqrt(n_blocks)
     assert shift.mean() > 3 * se_shift                        # measured ~0.009 per layer
     assert abs(shift.mean() - 0.009) < 4 * se_shift
+
+
+def test_exercise_spectrum_gap_grows_at_newmans_rate_orthogonal_stays_flat() -> None:
+    # the finite-depth prefactor cancels in the difference of two depths: the per-layer growth
+    # of the mean gap matches (gamma_1 - gamma_8) / ln 10 within the seed scatter (~10%)
+    shallow, deep = (odl.exercise_spectrum(depth=d, width=16, seed=0, n_nets=40)
+                     for d in (12, 36))
+    gamma = theory.lyapunov_exponents(16)
+    rate = (deep["ex_spec_mid_gauss"] - shallow["ex_spec_mid_gauss"]) / 24
+    assert rate == pytest.approx((gamma[0] - gamma[7]) / math.log(10), rel=0.15)
+    assert deep["ex_spec_mid_theory"] == pytest.approx(3 * shallow["ex_spec_mid_theory"])
+    assert deep["ex_spec_orth_max"] < 1e-13
+
+
+def test_exercise_plateau_half_times_follow_log_of_a0() -> None:
+    out = odl.exercise_plateau(a0=1e-6, width=8, hidden=16, n_examples=64, lr=0.01, seed=0)
+    assert out["ex_plateau_theory_3"] == pytest.approx(50 * math.log(1e6 - 1))
+    assert out["ex_plateau_t_half_1"] == pytest.approx(out["ex_plateau_theory_1"], rel=0.03)
+    assert out["ex_plateau_t_half_3"] == pytest.approx(out["ex_plateau_theory_3"], rel=0.03)
+    with pytest.raises(ValueError, match="0.7"):
+        odl.exercise_plateau(a0=0.7, width=8, hidden=16, n_examples=64, lr=0.01, seed=0)

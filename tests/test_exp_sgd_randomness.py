@@ -220,3 +220,28 @@ def test_seed_grid_slices_and_pooling_on_known_structure(monkeypatch: pytest.Mon
     assert bx.get_yscale() == "log" and ax.get_xlabel() == bx.get_xlabel() == "epoch"
     assert len(ax.lines) == K + 2   # one line per seed, the legend's proxy, the mean
     plt.close(fig)
+
+
+def test_exercise_nudge_responds_linearly() -> None:
+    """A stable training map: the final difference is proportional to a small nudge (doubling
+    the nudge doubles it, so the growth factor does not depend on the nudge's size), and the
+    nudge itself is ``k`` ulps of the largest weight (``np.spacing``)."""
+    kw = {"seed": 3, "epochs": 2, **RECIPE, **SGD}
+    small, large = (sr.exercise_nudge(nudge_ulps=k, **kw) for k in (1000, 2000))
+    s = sr.streams(3, 1)
+    data = datasets.load("digits", np.random.default_rng(s.data))
+    w_max = max(np.abs(W).max() for W in sr.init_builder(32, "relu", "he_normal")(
+        data, np.random.default_rng(s.init[0])).weights)
+    assert small["ex_nudge_size"] == pytest.approx(1000 * np.spacing(w_max), rel=1e-3)
+    assert large["ex_nudge_size"] == pytest.approx(2 * small["ex_nudge_size"], rel=1e-3)
+    assert large["ex_nudge_growth"] == pytest.approx(small["ex_nudge_growth"], rel=0.05)
+    assert 0 < small["ex_nudge_final"] < 1e-9 and small["ex_nudge_ulps"] == 1000
+
+
+def test_exercise_order_moves_only_with_a_shared_generator() -> None:
+    kw = {"seed": 5, "width": 32, "activation": "relu", "weight_init": "he_normal"}
+    wider = sr.exercise_order(other_width=64, **kw)
+    assert wider == {"ex_order_width": 64, "ex_order_shared_changes": True,
+                     "ex_order_split_changes": False}
+    same = sr.exercise_order(other_width=32, **kw)
+    assert not same["ex_order_shared_changes"] and not same["ex_order_split_changes"]

@@ -4,6 +4,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
 from initlab import datasets, initializers, losses, network, plotting, sweep, train
 from initlab.experiments import sources_tested as st
@@ -122,3 +123,32 @@ def test_figures_show_what_the_captions_say():
     for f in (fig, fig2, fig3, fig4, fig5):
         plotting.check_fits_column(f)
         plt.close(f)
+
+
+def test_exercise_depth_sigmoid_under_its_bound_tanh_standard_near_its_rate() -> None:
+    out = st.exercise_depth(n_hidden=6, seed=1, width=32, batch_size=128)
+    assert out["ex_bias_depth_sigmoid_bound"] == 4.0 ** -5
+    assert out["ex_bias_depth_sigmoid_bias_ratio"] < out["ex_bias_depth_sigmoid_bound"]
+    # linear-regime rate 3^-(5/2) = 0.064: the same order of magnitude (a factor 4 either way)
+    ratio = (out["ex_bias_depth_tanh_standard_bias_ratio"]
+             / out["ex_bias_depth_tanh_standard_theory"])
+    assert 0.25 < ratio < 4
+
+
+def test_exercise_standard_activation_relu_loses_a_sixth_per_layer() -> None:
+    out = st.exercise_standard_activation(activation="relu", seed=0, width=256,
+                                          n_layers=6)
+    assert out["ex_standard_factor_theory"] == pytest.approx(1 / 6)
+    # mean field, width 256: the measured factor within 10% of 1/6 and of 1/2
+    assert out["ex_standard_factor"] == pytest.approx(1 / 6, rel=0.1)
+    assert out["ex_standard_normalized_factor"] == pytest.approx(1 / 2, rel=0.1)
+    with pytest.raises(ValueError, match="'sigmoid'"):
+        st.exercise_standard_activation(activation="sigmoid", seed=0, width=8,
+                                        n_layers=3)
+
+
+def test_exercise_zero_activation_relu_moves_only_the_output_biases() -> None:
+    out = st.exercise_zero_activation(activation="relu", seed=0, sizes=(64, 8, 10),
+                                      epochs=2, lr=0.1, batch_size=32)
+    assert out["ex_zero_act_moved_W1"] == out["ex_zero_act_moved_b1"] == 0.0
+    assert out["ex_zero_act_moved_W2"] == 0.0 and out["ex_zero_act_moved_b2"] > 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import diagnostics, dropout, initializers, network, plotting, train
+from initlab import diagnostics, dropout, initializers, network, plotting, sweep, train
 from initlab.experiments import symmetry_breaking as symmetry
 
 SMALL = {"width": 6, "epochs": 2, "n_seeds": 2, "value": 0.5, "eps": 1e-6, "eps_small": 1e-9,
@@ -190,3 +190,43 @@ def test_figures(small_runs) -> None:
     assert fig.axes[0].get_ylabel() == "test accuracy"
     assert "tanh, width 6" in fig.axes[0].get_title()
     assert len(fig.legends[0].get_texts()) == 5 + 1  # five inits and chance
+
+
+def _perturbed_res(epochs: int, eps: float) -> dict:
+    """The part of a :func:`train_all` result that :func:`exercise_eps` reads: one perturbed run."""
+    settings = {"width": 32, "epochs": epochs, "seed": 0, "value": 0.5, "eps": eps,
+                "lr": 0.1, "batch_size": 32, "activation": "tanh",
+                "random_init": "glorot_uniform"}
+    config = symmetry.run_config(settings, sweep.seeds(0, 1)[0], "tanh", 0.5, eps, 0.0)
+    run = symmetry.measured_run(config)
+    return {"settings": settings, "epoch": np.arange(epochs + 1),
+            "runs": {"perturbed": {"max_abs_diff": run["max_abs_diff"][None, :]}}}
+
+
+def test_exercise_eps_same_noise_same_run_and_linear_shift():
+    res = _perturbed_res(epochs=16, eps=1e-6)
+    same = symmetry.exercise_eps(res, eps=1e-6, level=1e-2)
+    assert same["ex_eps_cross"] == same["ex_eps_cross_ref"] == same["ex_eps_cross_pred"]
+    larger = symmetry.exercise_eps(res, eps=1e-4, level=1e-2)
+    # linear regime: 100x the start reaches the level ln(100)/r epochs earlier
+    assert larger["ex_eps_cross"] < same["ex_eps_cross"] - 3
+    assert larger["ex_eps_cross"] == pytest.approx(larger["ex_eps_cross_pred"], abs=0.5)
+    # 1e-14 needs about ln(1e8) / r > 16 more epochs: not reached, so not recorded (no inf)
+    assert symmetry.exercise_eps(res, eps=1e-14, level=1e-2)["ex_eps_cross"] is None
+
+
+@pytest.mark.parametrize("width", [16, 64])
+def test_exercise_entropy_rank_matches_marchenko_pastur(width):
+    out = symmetry.exercise_entropy_rank(width=width, random_init="glorot_uniform", seed=3,
+                                         n_draws=40)
+    assert out["ex_erank_theory"] == symmetry.mp_entropy_rank(64, width)
+    # finite-size bias of the large-n limit is well below 1 % at these sizes (plus 4 SE of noise)
+    assert abs(out["ex_erank_mean"] - out["ex_erank_theory"]) < (
+        4 * out["ex_erank_se"] + 0.01 * out["ex_erank_theory"])
+
+
+def test_exercise_entropy_rank_fraction_is_lowest_for_a_square_matrix():
+    frac = [symmetry.exercise_entropy_rank(width=w, random_init="glorot_uniform", seed=0,
+                                     n_draws=2)["ex_erank_fraction"] for w in (32, 64, 128)]
+    assert frac[1] < min(frac[0], frac[2])
+    assert frac[0] == pytest.approx(frac[2])   # c = 1/2 either way

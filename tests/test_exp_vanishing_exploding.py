@@ -258,3 +258,40 @@ def test_figures_draw_the_grid(grid: dict) -> None:
     plotting.check_fits_column(fig)
     assert fig.axes[0].get_ylabel() == "test accuracy" and len(fig.axes[0].lines) == 5
     plt.close("all")
+
+
+def test_gain_explorer_frames_are_the_grid_and_relu_is_flat_at_he() -> None:
+    """One frame per gain; every curve starts (activations) or ends (gradients) at 1; ReLU's
+    activations are flattest at He's g^2 = 2, where the factor g^2 c is exactly 1."""
+    grid = ve.gain_grid(width=64, n_layers=10, batch=32, g2_exponents=(-1, 0, 1, 2, 3), seed=4)
+    ex = ve.gain_explorer(grid)
+    assert ex["explore_n_frames"] == 5 and ex["act"]["relu"].shape == (5, 10)
+    for a in ve.ACTIVATIONS:
+        np.testing.assert_allclose(ex["act"][a][:, 0], 1.0)
+        np.testing.assert_allclose(ex["grad_pred"][a][:, -1], 1.0)
+    assert ex["explore_flat_act_g2_relu"] == pytest.approx(2.0)
+    assert ex["explore_flat_grad_g2_relu"] == pytest.approx(2.0)
+    html = ve.plot_gain_slider(ex)
+    assert html.count("data:image/png;base64,") == 5 and "https://" not in html
+
+
+def test_exercise_relu_gain_follows_the_per_layer_factor() -> None:
+    """ln(last / first std) against (L - 1) ln(g^2 / 2) / 2: a random walk of L - 1 steps of
+    variance 5 / (4 width) per example (rate_standard_error's derivation), sd
+    sqrt(19 * 5 / 512) = 0.43 at width 128, 20 layers; the batch only lowers it: 4 sd = 1.7."""
+    for g2 in (1.0, 2.0, 4.0):
+        ex = ve.exercise_relu_gain(g2=g2, width=128, n_layers=20, batch=32, seed=1)
+        assert ex["ex_gain_act_ratio_theory"] == pytest.approx((g2 / 2) ** 9.5)
+        assert math.log(ex["ex_gain_act_ratio"] / ex["ex_gain_act_ratio_theory"]) == \
+            pytest.approx(0.0, abs=1.7)
+
+
+def test_exercise_sigmoid_depth_vanishes_like_mean_field() -> None:
+    """At g = 1 the sigmoid's gradient falls by more than a factor 4 per layer in mean field,
+    and the measurement follows it within a factor 3 over 30 layers (the chapter's
+    meanfield_rate_max_err is a few hundredths per layer)."""
+    ex = ve.exercise_sigmoid_depth(n_layers=30, width=128, batch=32, seed=2)
+    assert ex["ex_sigmoid_grad_bound"] == pytest.approx(0.25 ** 29)
+    assert ex["ex_sigmoid_grad_ratio_pred"] < ex["ex_sigmoid_grad_bound"]
+    assert abs(math.log(ex["ex_sigmoid_grad_ratio"] / ex["ex_sigmoid_grad_ratio_pred"])) < \
+        math.log(3.0)

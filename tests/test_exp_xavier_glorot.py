@@ -170,3 +170,26 @@ def test_plots_and_tables() -> None:
     assert fig.axes[1].get_yscale() == "log" and len(fig.axes[0].get_lines()) == 4
     table = glorot.candidates_table(glorot.tanh_gain_candidates())
     assert table.loc["PyTorch calculate_gain('tanh')", "gain"] == round(5 / 3, 4)
+
+
+def test_exercise_fans_forward_and_backward_factors():
+    """``fan_in Var(w)`` forward, ``fan_out Var(w)`` backward; they add up to 2. Tolerance: 5
+    relative standard errors of a variance ratio, ``sqrt(2 / (n fan_out))`` from the data and
+    ``sqrt(2 / (fan_in fan_out))`` from the weights (``Var(w^2) <= 2 Var(w)^2``)."""
+    fan_in, fan_out, n = 256, 16, 4000
+    out = glorot.exercise_fans(fan_in=fan_in, fan_out=fan_out, seed=4, n=n)
+    assert out["ex_fans_forward_theory"] == pytest.approx(2 * fan_in / (fan_in + fan_out))
+    assert out["ex_fans_forward_theory"] + out["ex_fans_backward_theory"] == pytest.approx(2)
+    for way, fan in (("forward", fan_out), ("backward", fan_in)):
+        rel = 5 * (math.sqrt(2 / (n * fan)) + math.sqrt(2 / (fan_in * fan_out)))
+        assert out[f"ex_fans_{way}"] == pytest.approx(out[f"ex_fans_{way}_theory"], rel=rel)
+
+
+def test_exercise_gain_reaches_the_fixed_point():
+    out = glorot.exercise_gain(gain=1.5, width=300, n_layers=12, seed=1)
+    cand = glorot.tanh_gain_candidates(1.5)
+    assert out["ex_gain_act_std_star"] == cand["tanh_act_std_star"]
+    assert out["ex_gain_chi_growth"] == pytest.approx(cand["tanh_chi_1"] ** 5.5)
+    # finite width: the std of 300 x 300 activations is within a few percent of mean field
+    assert out["ex_gain_last_std"] == pytest.approx(out["ex_gain_act_std_star"], rel=0.05)
+    assert out["ex_gain_grad_ratio"] == pytest.approx(out["ex_gain_grad_ratio_pred"], rel=0.15)

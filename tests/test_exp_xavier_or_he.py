@@ -76,3 +76,32 @@ def test_layer_figure_draws_the_deepest_nets_against_the_factors(scale):
     assert len(relu.get_lines()) == 6 and len(tanh.get_lines()) == 3   # points + dashed theory
     assert scale["layers"]["relu", "he"].shape == (4, 20)
     fig.clf()
+
+
+def test_variance_explorer_mean_field_is_the_closed_form():
+    """ReLU keeps half the second moment: with sigma_w2 = 64 Var(w) on the first layer and
+    width Var(w) after it, E[A_L^2] / E[x^2] = (s1 / 2) (s / 2)^(L - 1); He gives exactly 1."""
+    scale = xavier_or_he.scale_at_init(depths=(12,), width=32, n_seeds=2, seed=1)
+    ex = xavier_or_he.variance_explorer(scale, width=32, seed=1)
+    assert ex["explore_depth"] == 12 and ex["var"]["tanh", "he"].shape == (2, 12)
+    assert ex["explore_relu_he_var_theory"] == pytest.approx(1.0, rel=1e-12)
+    assert ex["explore_relu_glorot_var_theory"] == pytest.approx(
+        (64 * 2 / (64 + 32)) / 2 * 0.5**11, rel=1e-12)
+    assert ex["explore_relu_pytorch_var_theory"] == pytest.approx((1 / 6) ** 12, rel=1e-12)
+    np.testing.assert_allclose(ex["var"]["relu", "he"], scale["layers"]["relu", "he"] ** 2)
+    html = xavier_or_he.plot_variance_slider(ex)
+    assert html.count("data:image/png;base64,") == 3 and "https://" not in html
+
+
+def test_exercise_deeper_and_tanh_factor():
+    """Glorot on ReLU: 2^(-L/2) up to the first layer's constant; tanh with PyTorch's default:
+    the small-signal factor 1/3 per layer (sigma_w2 = 1/3 keeps the signal small)."""
+    deeper = xavier_or_he.exercise_deeper(depth=20, width=128, n_seeds=2, seed=2)
+    assert deeper["ex_deeper_theory"] == pytest.approx(2.0**-10)
+    assert 0.1 < deeper["ex_deeper_over_theory"] < 1.5
+    ex = xavier_or_he.exercise_tanh_factor(init="pytorch", depth=20, width=128, seed=2)
+    assert ex["ex_tanh_factor_small_signal"] == pytest.approx(1 / 3)
+    assert ex["ex_tanh_factor_mean_field"] == pytest.approx(1 / 3, rel=0.01)
+    assert ex["ex_tanh_factor"] == pytest.approx(1 / 3, rel=0.05)
+    with pytest.raises(ValueError, match="lecun"):
+        xavier_or_he.exercise_tanh_factor(init="lecun", depth=3, width=8, seed=0)

@@ -215,3 +215,20 @@ def test_imbalanced_digits_and_trace() -> None:
     assert bx.get_xlabel() == "class frequency in train set"
     assert len(bx.texts) == 10                  # one label per digit class
     plt.close(fig)
+
+
+@pytest.mark.parametrize("width", [16, 100])
+def test_exercise_sigmoid_width_ratio_is_sqrt_width_over_two(width):
+    out = zvr.exercise_sigmoid_width(width=width, seed=1, lr=0.1)
+    assert out["ex_sig_ratio_theory"] == np.sqrt(width) / 2
+    assert out["ex_sig_ratio"] == pytest.approx(np.sqrt(width) / 2, rel=1e-9)
+    assert out["ex_sig_n_distinct"] == 1 and out["ex_sig_width"] == width
+
+
+def test_exercise_zero_activation_frozen_iff_phi_of_zero_is_zero():
+    kw = {"seed": 2, "width": 16, "epochs": 1, "lr": 0.1, "batch_size": 32}
+    tanh = zvr.exercise_zero_activation(activation="tanh", **kw)
+    assert tanh["ex_zero_phi0"] == 0.0 and tanh["ex_zero_max_grad_W1"] == 0.0
+    sigmoid = zvr.exercise_zero_activation(activation="sigmoid", **kw)
+    assert sigmoid["ex_zero_phi0"] == 0.5 and sigmoid["ex_zero_max_grad_W1"] > 0
+    assert tanh["ex_zero_n_distinct"] == sigmoid["ex_zero_n_distinct"] == 1

@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
 
 from initlab import losses
 from initlab.network import MLP
+from initlab.normalized import NormalizedMLP
 from initlab.optim import SGD, clip_by_global_norm, clip_by_value, global_norm
+from initlab.residual import ResidualMLP
 from initlab.train import History, train
 
 
@@ -171,6 +174,43 @@ def test_train_replays_a_hand_written_minibatch_loop():
     assert hist.train_acc[-1] == np.mean(ref.predict(X) == y)
     assert len(hist.layer_grad_norms) == len(hist.loss)
     assert all(len(n) == 2 for n in hist.layer_grad_norms)
+
+
+@pytest.mark.parametrize("kind", ["res_pre_alpha", "res_post", "res_none_alpha", "layer",
+                                  "batch"])
+def test_layer_grad_norms_are_the_dense_weights_gradient_norms(kind):
+    """With LayerNorm gains, BatchNorm gains or a learned alpha among the parameters, row ``t``
+    of ``layer_grad_norms`` is ``||dW||`` of each dense weight matrix, forward order, replayed
+    from a copy of the model taken just before step ``t`` (weights found by identity)."""
+    g = rng(3)
+    if kind.startswith("res"):
+        norm = kind.split("_")[1]
+        model = ResidualMLP(2, 6, 3, 2, g, learn_alpha=kind.endswith("alpha"), alpha=0.5,
+                            norm=norm, branch_depth=2)
+
+        def dense(m):
+            return [m.W_in, *(W for Ws in m.W for W in Ws), m.W_out]
+    else:
+        model = NormalizedMLP((2, 6, 5, 3), g, norm_kind=kind)
+
+        def dense(m):
+            return m.weights
+    seen = []
+
+    def hook(m, idx):
+        seen.append((m.copy(), idx.copy()))
+        return nullcontext()
+
+    hist = train(model, X_SP[::5], Y_SP[::5], rng=rng(4), epochs=2, batch_size=16, lr=0.05,
+                 momentum=0.9, step_hook=hook, track_layer_norms=True)
+    assert not hist.diverged and len(hist.layer_grad_norms) == len(seen) == 8
+    for (m, idx), row in zip(seen, hist.layer_grad_norms, strict=True):
+        grads = m.backward(losses.softmax_cross_entropy(m.forward(X_SP[::5][idx]),
+                                                        Y_SP[::5][idx])[1])
+        params = m.parameters()
+        where = [next(i for i, p in enumerate(params) if p is W) for W in dense(m)]
+        assert len(params) > 2 * len(where)  # some parameters belong to no (W, b) pair
+        np.testing.assert_allclose(row, [np.linalg.norm(grads[i]) for i in where], rtol=1e-12)
 
 
 def test_relu_net_learns_spirals():

@@ -147,7 +147,8 @@ def test_page_renders(page, doms, html_dir, smoke_run):
     assert "\\(" not in text and "$$" not in text, f"{page}: raw TeX left on the page"
 
     page_file = html_dir / f"{page}.html"
-    broken = [src for src in dom.images if urlparse(src).scheme not in ("", "file")
+    files = [src for src in dom.images if not src.startswith("data:image/")]  # a widget's frame
+    broken = [src for src in files if urlparse(src).scheme not in ("", "file")  # is in the page
               or not (page_file.parent / unquote(urlparse(src).path)).is_file()]
     assert not broken, f"{page}: images whose file is missing: {broken}"
 
@@ -210,3 +211,59 @@ def test_page_loads_nothing_from_the_network(page, html_dir):
     for src in mathjax:
         served = html_dir / Path(page).parent / src.split("?")[0]
         assert served.is_file(), f"{page}: {src} is not in the site"
+
+
+#: Pages with an interactive figure (initlab.interactive): a slider over precomputed frames.
+INTERACTIVE_PAGES = ["chapters/04_vanishing_exploding", "chapters/12_edge_of_chaos",
+                     "chapters/19_xavier_or_he"]
+#: Run in the page after it loaded: move each widget's slider to its last frame, then step
+#: from the first frame with "Next frame", and write what the image showed into the DOM.
+PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+  var out = [];
+  document.querySelectorAll(".animation").forEach(function (w) {
+    var img = w.querySelector("img"), slider = w.querySelector("input[type=range]");
+    var button = function (t) { return w.querySelector("button[title='" + t + "']"); };
+    var first = img.src;
+    slider.value = slider.max;
+    slider.dispatchEvent(new Event("input"));
+    var last = img.src;
+    button("First frame").click();
+    button("Next frame").click();
+    var second = img.src;
+    out.push({frames: parseInt(slider.max) + 1, png: first.indexOf("data:image/png") === 0,
+              slider_moves: last !== first, next_moves: second !== first && second !== last,
+              width: img.naturalWidth, alt: img.alt.length});
+  });
+  var pre = document.createElement("pre");
+  pre.id = "widget-probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 200); });
+</script>"""
+
+
+@pytest.mark.parametrize("page", INTERACTIVE_PAGES)
+def test_interactive_figure_moves_offline(page, html_dir):
+    """In Chromium with every host unresolvable, the page's widget shows a frame, and moving
+    its slider or pressing "Next frame" changes the image drawn."""
+    exe = chromium()
+    page_file = html_dir / f"{page}.html"
+    probe = page_file.with_name(f"_probe_{page_file.name}")
+    probe.write_text(page_file.read_text().replace("</body>", PROBE + "</body>", 1))
+    try:
+        with tempfile.TemporaryDirectory() as profile:
+            proc = subprocess.run(
+                [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                 "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000",
+                 "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    finally:
+        probe.unlink()
+    found = re.search(r'<pre id="widget-probe">(.*?)</pre>', proc.stdout, re.S)
+    assert found, f"{page}: the probe did not run: {proc.stderr[-500:]}"
+    widgets = json.loads(found.group(1).replace("&quot;", '"'))
+    assert widgets, f"{page}: no interactive figure on the page"
+    for w in widgets:
+        assert w["png"] and w["width"] > 0 and w["alt"] > 0, f"{page}: no frame shown: {w}"
+        assert w["frames"] >= 2 and w["slider_moves"] and w["next_moves"], (
+            f"{page}: moving the control does not change the figure: {w}")

@@ -100,9 +100,19 @@ def _check_data(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
 
 
 def data_dir() -> Path:
-    """The data directory: ``$INITLAB_DATA_DIR`` if set, else ``<repo>/data``."""
+    """The data directory: ``$INITLAB_DATA_DIR`` if set, else ``<repo>/data`` in a checkout.
+
+    An installed package (``pip install`` of the repository, no checkout around it) carries
+    the digits file as package data in ``initlab/_data`` (in the repository that is a symlink
+    to ``data/digits.npz``, so there is one file); the sha256 check below applies to both.
+    """
     override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "data"
+    if override:
+        return Path(override)
+    checkout = Path(__file__).resolve().parents[2] / "data"
+    if (checkout / DIGITS_FILE).is_file():
+        return checkout
+    return Path(__file__).resolve().parent / "_data"
 
 
 def _sha256(path: Path) -> str:

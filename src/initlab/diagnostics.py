@@ -1,9 +1,11 @@
 """Per-layer statistics of a network at one moment: what the initialization chapters plot.
 
-What: one forward (and backward) pass through an :class:`~initlab.network.MLP` summarised
-layer by layer (means, stds, saturated and dead units, gradient norms, the update:data ratio),
-the raw per-layer values for histograms, how similar the hidden units are (symmetry breaking),
-effective ranks, and the input-output Jacobian whose singular values measure dynamical isometry.
+What: one forward (and backward) pass through an :class:`~initlab.network.MLP`, a
+:class:`~initlab.normalized.NormalizedMLP` or a :class:`~initlab.residual.ResidualMLP`
+(the Jacobians: MLP only) summarised dense layer by dense layer (means, stds, saturated and
+dead units, gradient norms, the update:data ratio), the raw per-layer values for histograms,
+how similar the hidden units are (symmetry breaking), effective ranks, and the input-output
+Jacobian whose singular values measure dynamical isometry.
 
 Why: vanishing and exploding signals (Glorot and Bengio 2010, Figs. 6-7: activations and
 back-propagated gradients ``dL/dZ_l`` per layer), the ReLU variance argument (He et al. 2015),
@@ -12,13 +14,20 @@ Pennington et al. 2017 are all read off these numbers.
 
 Shapes and indexing: weights ``W[l]`` are ``(n_in, n_out)``, rows of ``X`` are examples,
 ``Z[l] = A[l] @ W[l] + b[l]`` and ``A[l + 1] = phi_l(Z[l])`` with ``A[0] = X``. Every per-layer
-array has ``n_layers`` entries: entry ``l`` describes the layer with weights ``W[l]`` (its
-pre-activations ``Z[l]`` and outputs ``A[l + 1]``); the last entry is the output layer. Stds
-are over all entries of a layer (units and examples together, ``ddof=0``). No result is ever a
-silent NaN: undefined cases are fixed conventions, stated where they occur.
+array has one entry per dense layer, in forward order: entry ``l`` describes the layer with
+weights ``W[l]`` (its pre-activations ``Z[l]`` and outputs ``A[l + 1]``); the last entry is
+the output layer. A "layer" is what the model's ``dense_layers()`` lists
+(:class:`~initlab.network.DenseLayer`): for a NormalizedMLP ``Z[l]`` is the normalized input
+of ``phi`` and the gains and betas are left out; for a ResidualMLP the layers are the input
+layer (``Z = A =`` the stream ``x_0``), then each block's branch layers (``Z = z_j``,
+``A = phi(z_j)``, no activation after the last), then the output layer, so ``n_blocks *
+branch_depth + 2`` entries; the stream itself is ``model.stream`` and its LayerNorms and
+``alpha`` are left out. Stds are over all entries of a layer (units and examples together,
+``ddof=0``). No result is ever a silent NaN: undefined cases are fixed conventions, stated
+where they occur.
 
 Side effect: :func:`layer_stats`, :func:`layer_values` and the Jacobian functions call
-``model.forward(X, keep=True)``, which replaces ``model.Z`` and ``model.A``.
+``model.forward(X, keep=True)``, which replaces the model's caches (``Z``, ``A``, ...).
 """
 
 from __future__ import annotations
@@ -30,7 +39,9 @@ from scipy.spatial.distance import cdist
 
 from initlab import losses
 from initlab._checks import check_choice, check_finite_array, check_int, check_positive
-from initlab.network import MLP
+from initlab.network import MLP, DenseLayer
+from initlab.normalized import NormalizedMLP
+from initlab.residual import ResidualMLP
 
 #: ``tanh`` unit is saturated when ``|a| > TANH_SATURATION`` (``tanh'(z) < 0.06``).
 TANH_SATURATION = 0.97
@@ -45,9 +56,12 @@ VALUE_KINDS = ("act", "preact", "grad")
 # ---------------------------------------------------------------- one pass through the network
 
 
-def _check_model(model: object) -> MLP:
-    if not isinstance(model, MLP):
-        raise TypeError(f"`model` must be an initlab.network.MLP, got {type(model).__name__}")
+def _check_model(model: object, any_kind: bool = True) -> MLP:
+    """An MLP, or (``any_kind``) a NormalizedMLP or ResidualMLP, or raise."""
+    kinds = (MLP, NormalizedMLP, ResidualMLP) if any_kind else (MLP,)
+    if not isinstance(model, kinds):
+        names = " or ".join(f"initlab.{k.__module__.split('.')[-1]}.{k.__name__}" for k in kinds)
+        raise TypeError(f"`model` must be an {names}, got {type(model).__name__}")
     return model
 
 
@@ -58,11 +72,23 @@ def _forward(model: MLP, X: np.ndarray) -> np.ndarray:
         raise ValueError(f"X must have at least one row, got shape {X.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
         out = model.forward(X, keep=True, check=False)
-    for l, Z in enumerate(model.Z):
-        if not np.all(np.isfinite(Z)):
+    for l, layer in enumerate(model.dense_layers()):
+        if not np.all(np.isfinite(layer.Z)):
             raise ValueError(f"the forward pass overflowed: pre-activations Z[{l}] of layer {l} "
                              "are not finite in float64 (weights too large for this depth)")
     return out
+
+
+def _backward(model: MLP, dout: np.ndarray) -> tuple[list[np.ndarray], list[DenseLayer]]:
+    """``model.backward(dout)`` after a forward: its gradients and the dense layers."""
+    try:
+        layers = model.dense_layers()
+    except RuntimeError:
+        raise RuntimeError("call model.forward(X, keep=True) before backprop_grads") from None
+    if np.shape(dout) != layers[-1].A.shape:
+        raise ValueError(f"dout must have shape {layers[-1].A.shape}, got {np.shape(dout)}")
+    grads = model.backward(np.asarray(dout))
+    return grads, model.dense_layers()
 
 
 def backprop_grads(model: MLP, dout: np.ndarray) -> list[np.ndarray]:
@@ -71,15 +97,11 @@ def backprop_grads(model: MLP, dout: np.ndarray) -> list[np.ndarray]:
     Glorot and Bengio's back-propagated gradients: ``dZ_{L-1} = dout * phi_{L-1}'(Z_{L-1})``,
     then ``dZ_{l-1} = (dZ_l @ W_l.T) * phi_{l-1}'(Z_{l-1})`` down to the first layer, i.e. the
     ``dZ`` that :meth:`initlab.network.MLP.backward` computes on its way (copies, so they
-    survive the next pass). ``dout = dL/d(output)`` is ``(batch, n_out)``.
+    survive the next pass); one per dense layer (module docstring). ``dout = dL/d(output)``
+    is ``(batch, n_out)``.
     """
     _check_model(model)
-    if not model.A:
-        raise RuntimeError("call model.forward(X, keep=True) before backprop_grads")
-    if np.shape(dout) != model.A[-1].shape:
-        raise ValueError(f"dout must have shape {model.A[-1].shape}, got {np.shape(dout)}")
-    model.backward(np.asarray(dout))
-    return [dZ.copy() for dZ in model.dZ]
+    return [layer.dZ.copy() for layer in _backward(model, dout)[1]]
 
 
 def _loss_grad(model: MLP, out: np.ndarray, y: np.ndarray,
@@ -135,13 +157,12 @@ def layer_stats(
     stats: dict[str, list[float]] = {k: [] for k in (
         "preact_mean", "preact_std", "act_mean", "act_std", "weight_std", "saturated_frac",
         "dead_frac", "inactive_frac")}
-    for l, act in enumerate(model.activations):
-        Z, A = model.Z[l], model.A[l + 1]
+    for W, _, Z, A, act, _ in model.dense_layers():
         stats["preact_mean"].append(float(Z.mean()))
         stats["preact_std"].append(float(Z.std()))
         stats["act_mean"].append(float(A.mean()))
         stats["act_std"].append(float(A.std()))
-        stats["weight_std"].append(float(model.weights[l].std()))
+        stats["weight_std"].append(float(W.std()))
         if act.name == "tanh":
             saturated = np.abs(A) > TANH_SATURATION
         elif act.name == "sigmoid":
@@ -154,13 +175,12 @@ def layer_stats(
         stats["inactive_frac"].append(float(inactive.mean()))
     if y is not None:
         dout = _loss_grad(model, out, y, loss)
-        dZs = backprop_grads(model, dout)
-        grads = model.backward(dout)
-        dWs, dbs = grads[0::2], grads[1::2]
+        grads, layers = _backward(model, dout)  # gains, betas, alpha: in no dense layer
+        dWs, dbs = ([grads[i] for i in ij] for ij in zip(*model.layer_groups(), strict=True))
         stats["grad_W_norm"] = [float(np.linalg.norm(dW)) for dW in dWs]  # Frobenius
         stats["grad_b_norm"] = [float(np.linalg.norm(db)) for db in dbs]
         stats["grad_W_std"] = [float(dW.std()) for dW in dWs]
-        stats["backprop_grad_std"] = [float(dZ.std()) for dZ in dZs]
+        stats["backprop_grad_std"] = [float(layer.dZ.std()) for layer in layers]
         stats["update_ratio"] = [_log10_ratio(float((lr * dW).std()), w_std)  # log10 std ratio
                                  for dW, w_std in zip(dWs, stats["weight_std"], strict=True)]
     return {k: np.array(v, dtype=np.float64) for k, v in stats.items()}
@@ -184,10 +204,8 @@ def layer_values(
     if which == "grad" and y is None:
         raise ValueError("which='grad' needs the labels `y` (and `loss`) for the backward pass")
     out = _forward(model, X)
-    if which == "act":
-        return list(model.A[1:])
-    if which == "preact":
-        return list(model.Z)
+    if which in ("act", "preact"):
+        return [layer.A if which == "act" else layer.Z for layer in model.dense_layers()]
     return backprop_grads(model, _loss_grad(model, out, y, loss))
 
 
@@ -327,8 +345,9 @@ def input_output_jacobian(model: MLP, x: np.ndarray) -> np.ndarray:
 
     ``x`` is ``(n_in,)`` or ``(1, n_in)``. ``J = D_{L-1} W_{L-1}^T ... D_0 W_0^T`` with
     ``D_l = diag(phi_l'(z_l))``, the output activation included (identity for logits).
+    Plain MLP only (a normalized layer couples the rows of a batch or the units of a row).
     """
-    _check_model(model)
+    _check_model(model, any_kind=False)
     x = check_finite_array(x, "x")
     if x.shape not in ((model.sizes[0],), (1, model.sizes[0])):
         raise ValueError(f"x must be one input of shape ({model.sizes[0]},) or "
@@ -345,9 +364,9 @@ def jacobian_singular_values(model: MLP, X: np.ndarray, n_samples: int | None = 
     descending within an input (all rows if ``n_samples`` is None; shuffle ``X`` with your rng
     to sample). Dynamical isometry (Saxe et al. 2014, Pennington et al. 2017) means they all
     sit near 1; a deep linear net with orthogonal ``W_l = gain * Q_l`` has all equal to
-    ``gain ** n_layers``.
+    ``gain ** n_layers``. Plain MLP only.
     """
-    _check_model(model)
+    _check_model(model, any_kind=False)
     X = model.check_input(X)
     n = len(X) if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
     if n > len(X) or n == 0:

@@ -19,6 +19,7 @@ step costs about a third of a float64 step at width 256 (glibc returns them to t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,6 +27,22 @@ from initlab import activations, initializers
 from initlab._checks import check_finite_array, check_int, check_rng
 
 InitSpec = str | Callable[..., np.ndarray]
+
+
+class DenseLayer(NamedTuple):
+    """One dense layer of the last pass, as :mod:`initlab.diagnostics` reads it (no copies).
+
+    ``Z = input @ W + b`` (or, in a normalized net, what enters ``phi``), ``A = phi(Z)`` with
+    ``phi = activation`` (identity where no activation follows), both ``(batch, n_out)``;
+    ``dZ = dL/dZ`` of the last ``backward`` (``None`` before any).
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    Z: np.ndarray
+    A: np.ndarray
+    activation: activations.Activation
+    dZ: np.ndarray | None  # noqa: N815  (the MLP's name for dL/dZ)
 
 
 def _per_layer(spec: object, n: int, what: str) -> list:
@@ -96,6 +113,18 @@ class MLP:
     def parameters(self) -> list[np.ndarray]:
         """``[W_0, b_0, W_1, b_1, ...]``: the arrays themselves (updates are in place)."""
         return [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
+
+    def layer_groups(self) -> list[tuple[int, int]]:
+        """``(i_W, i_b)`` per dense layer, forward order: where ``parameters()`` holds them."""
+        return [(2 * l, 2 * l + 1) for l in range(self.n_layers)]
+
+    def dense_layers(self) -> list[DenseLayer]:
+        """Layer ``l``: ``W[l]``, ``b[l]``, ``Z[l]``, ``A[l + 1]``, ``phi_l``, ``dZ[l]``."""
+        if not self.A:
+            raise RuntimeError("call forward(X, keep=True) before dense_layers")
+        dZ = self.dZ or [None] * self.n_layers
+        return [DenseLayer(*v) for v in zip(self.weights, self.biases, self.Z, self.A[1:],
+                                            self.activations, dZ, strict=True)]
 
     def n_parameters(self) -> int:
         """Total number of scalars in weights and biases."""

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from initlab import datasets, losses
+from initlab import datasets, losses, optim
 from initlab._checks import check_finite_array, check_int, check_positive, check_rng
 from initlab.network import MLP
-from initlab.optim import SGD, clip_scale, global_norm
+from initlab.optim import SGD, Adam, clip_scale, global_norm
 
 #: ``step_hook(model, idx) -> context manager``: see :func:`train`.
 StepHook = Callable[[MLP, np.ndarray], AbstractContextManager]
@@ -36,10 +36,11 @@ class History:
     """What happened during :func:`train`.
 
     Per step: ``loss``, ``grad_norm`` (global, before clipping), ``layer_grad_norms``
-    (``||dW_l||`` per layer, before clipping), ``clipped``. Per epoch (index 0 = before
-    training): ``train_acc``, ``test_acc``, ``epoch_loss`` (mean loss over the epoch's
-    steps; index 0 is the initial full-train-set loss). ``diverged_at`` is the step at which
-    the loss or gradient stopped being finite (``None`` if it never did).
+    (``||dW_l||`` per dense layer, before clipping: the weights ``model.layer_groups()`` names,
+    in forward order; a model without that method is read as ``[W, b]`` pairs), ``clipped``.
+    Per epoch (index 0 = before training): ``train_acc``, ``test_acc``, ``epoch_loss`` (mean
+    loss over the epoch's steps; index 0 is the initial full-train-set loss). ``diverged_at``
+    is the step at which the loss or gradient stopped being finite (``None`` if it never did).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -80,7 +81,7 @@ def accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
 
 def sgd_step(
     model: MLP,
-    optimizer: SGD,
+    optimizer: SGD | Adam,
     Xb: np.ndarray,
     yb: np.ndarray,
     loss_fn: losses.Loss,
@@ -152,6 +153,8 @@ def train(
     loss: str | losses.Loss = "softmax_cross_entropy",
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    optimizer: str = "sgd",
+    lr_mult: Sequence[float] | None = None,
     X_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
     track_layer_norms: bool = True,
@@ -159,7 +162,7 @@ def train(
     step_hook: StepHook | None = None,
     progress: bool | None = None,
 ) -> History:
-    """Train ``model`` in place with minibatch SGD and return its :class:`History`.
+    """Train ``model`` in place with minibatch SGD (or Adam) and return its :class:`History`.
 
     Each epoch draws a fresh permutation of the rows from ``rng`` and walks through it in
     batches of ``batch_size`` (the last batch may be smaller). ``on_epoch(epoch, model)``
@@ -167,7 +170,9 @@ def train(
     given, is called before each step with the batch's row indices and returns a context
     manager the step runs inside: dropout (:func:`initlab.dropout.hook`) or noise injection
     change the model for one step and restore it, with no copy of this loop. ``progress``: a
-    tqdm bar over epochs (``None``: only when attached to a terminal).
+    tqdm bar over epochs (``None``: only when attached to a terminal). ``optimizer``:
+    ``"sgd"`` (with ``momentum``) or ``"adam"``; ``lr_mult``: one learning-rate multiplier per
+    parameter array of ``model.parameters()`` (see :func:`initlab.optim.make`).
     """
     check_rng(rng)
     epochs = check_int(epochs, "epochs", minimum=0)
@@ -184,8 +189,10 @@ def train(
         y_test = _check_labels(y_test, len(X_test), "y_test")
     loss_fn = losses.get(loss)
     classify = loss_fn is not losses.mean_squared_error
-    optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
+    opt = optim.make(optimizer, model.parameters(), lr=lr, momentum=momentum, lr_mult=lr_mult)
     hist = History()
+    weight_idx = ([i for i, _ in model.layer_groups()] if hasattr(model, "layer_groups")
+                  else range(0, len(model.parameters()), 2))  # the grads that are dW_l
 
     def end_of_epoch(epoch: int, mean_loss: float) -> None:
         hist.epoch_loss.append(mean_loss)
@@ -213,7 +220,7 @@ def train(
             idx = order[start:start + batch_size]
             with nullcontext() if step_hook is None else step_hook(model, idx):
                 loss_value, norm, grads, clipped = sgd_step(
-                    model, optimizer, X[idx], y[idx], loss_fn, clip_norm, clip_value)
+                    model, opt, X[idx], y[idx], loss_fn, clip_norm, clip_value)
             if not (math.isfinite(loss_value) and math.isfinite(norm)):
                 hist.diverged_at = step
                 return hist
@@ -222,7 +229,7 @@ def train(
             hist.clipped.append(bool(clipped))
             if track_layer_norms:
                 hist.layer_grad_norms.append(  # ||dW_l|| (grads are only valid until next step)
-                    np.sqrt([np.vdot(g, g) for g in grads[0::2]]).tolist())
+                    np.sqrt([np.vdot(grads[i], grads[i]) for i in weight_idx]).tolist())
             epoch_losses.append(loss_value)
             step += 1
         if not all(np.isfinite(p).all() for p in model.parameters()):
@@ -287,6 +294,8 @@ def run(
     loss: str | losses.Loss = "softmax_cross_entropy",
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    optimizer: str = "sgd",
+    lr_mult: Sequence[float] | None = None,
     shuffle_seed: int | Sequence[int] | np.random.SeedSequence | None = None,
     build: Callable[[datasets.Split, np.random.Generator], MLP] | None = None,
     step_hook: Callable[[np.random.Generator], StepHook] | None = None,
@@ -322,7 +331,8 @@ def run(
     train_rng = rng if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     hist = train(model, data.X_train, data.y_train, rng=train_rng, epochs=epochs,
                  batch_size=batch_size, lr=lr, momentum=momentum, loss=loss,
-                 clip_norm=clip_norm, clip_value=clip_value, X_test=data.X_test,
+                 clip_norm=clip_norm, clip_value=clip_value, optimizer=optimizer,
+                 lr_mult=lr_mult, X_test=data.X_test,
                  y_test=data.y_test, track_layer_norms=track_layer_norms, on_epoch=on_epoch,
                  step_hook=None if step_hook is None else step_hook(train_rng), progress=False)
     return Run(model, hist, data)

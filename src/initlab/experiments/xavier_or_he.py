@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from initlab import datasets, initializers, network, plotting, sweep, train
+from initlab import datasets, initializers, network, plotting, stats, sweep, theory, train
 
 #: The three inits, as ``initializers.get`` arguments.
 INITS = {
@@ -179,3 +179,126 @@ def plot_verdict(scale: dict, trained: dict) -> Figure:
     axes[0, 0].legend(loc="lower left")
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------ predict, then run
+
+
+def exercise_deeper(*, depth: int, width: int, n_seeds: int, seed: int) -> dict:
+    """Exercise: Glorot on ReLU at ``depth`` hidden layers: the RMS ratio of
+    :func:`scale_at_init` (geometric mean over seeds) against ``2^(-depth/2)``."""
+    deeper = scale_at_init(depths=(depth,), width=width, n_seeds=n_seeds, seed=seed)
+    return {
+        "ex_deeper_depth": int(depth), "ex_deeper_scale": deeper["relu_glorot_scale_deep"],
+        "ex_deeper_theory": deeper["relu_glorot_scale_deep_theory"],
+        "ex_deeper_over_theory": deeper["relu_glorot_scale_deep"]
+        / deeper["relu_glorot_scale_deep_theory"],
+    }
+
+
+def exercise_tanh_factor(*, init: str, depth: int, width: int, seed: int) -> dict:
+    """Exercise: a ``depth``-layer tanh net with ``init`` (a key of :data:`INITS`), one net from
+    ``seed``: the per-layer factor of ``E[A_l^2]``, fitted over the layers
+    (``stats.log_slope``), against the small-signal factor ``width Var(w)`` and the same fit
+    of the mean-field profile (:func:`variance_explorer`'s prediction)."""
+    if init not in INITS:
+        raise ValueError(f"`init` must be one of {list(INITS)}, got {init!r}")
+    X = datasets.load("digits", np.random.default_rng(seed)).X_train
+    model = network.MLP((64,) + (width,) * depth + (10,), np.random.default_rng(seed),
+                        activation="tanh", weight_init=_init(init))
+    model.forward(X)
+    second = np.array([float(np.mean(A**2)) for A in model.A[1:-1]])
+    s2 = np.r_[64 * WEIGHT_VAR[init](64, width), np.full(depth - 1, width
+                                                        * WEIGHT_VAR[init](width, width))]
+    pred = theory.mean_field_layers("tanh", s2, float(np.mean(X**2)))["act_second"]
+    layer = np.arange(1, depth + 1)
+    return {
+        "ex_tanh_init": init, "ex_tanh_depth": int(depth),
+        "ex_tanh_factor": math.exp(stats.log_slope(layer, second)),
+        "ex_tanh_factor_mean_field": math.exp(stats.log_slope(layer, pred)),
+        "ex_tanh_factor_small_signal": width * WEIGHT_VAR[init](width, width),
+    }
+
+
+# ----------------------------------------------------------------- explore layer by layer
+
+
+#: ``Var(w)`` of each init for a ``(fan_in, fan_out)`` weight (module docstring).
+WEIGHT_VAR = {"glorot": lambda fan_in, fan_out: 2.0 / (fan_in + fan_out),
+              "he": lambda fan_in, fan_out: 2.0 / fan_in,
+              "pytorch": lambda fan_in, fan_out: 1.0 / (3.0 * fan_in)}
+
+
+def variance_explorer(scale: dict, *, width: int, seed: int) -> dict:
+    """Per-layer second moment of the deepest nets of :func:`scale_at_init`, against mean field.
+
+    Measured: ``var[act, init]`` ``(n_seeds, L)``, ``E[A_l^2] / E[x^2]`` (the squared RMS
+    ratios of ``scale["layers"]``). Mean field (``theory.mean_field_layers`` from one input of
+    the digits' mean length ``E[x^2]``, same split): layer 1 has ``sigma_w2 = 64 Var(w)``, the
+    others ``width Var(w)``, with ``Var(w)`` of :data:`WEIGHT_VAR`; ``theory[act, init]``
+    ``(L,)`` is ``E[A_l^2] / E[x^2]``. Recorded: the prediction at layer ``L`` per
+    activation and init, and per activation the largest ``|log10(measured / predicted)|`` of
+    the geometric mean over seeds, over all layers and inits (finite width: a few tenths).
+    """
+    X = datasets.load("digits", np.random.default_rng(seed)).X_train
+    input_var = float(np.mean(X**2))                      # E[x^2] = |x|^2 / 64 on average
+    L = int(scale["layers"]["relu", "he"].shape[1])
+    var, pred = {}, {}
+    for act in ACTIVATIONS:
+        for name in INITS:
+            s2 = np.r_[64 * WEIGHT_VAR[name](64, width), np.full(L - 1, width
+                                                               * WEIGHT_VAR[name](width, width))]
+            mf = theory.mean_field_layers(act, s2, input_var)
+            pred[act, name] = mf["act_second"] / input_var
+            var[act, name] = scale["layers"][act, name] ** 2
+    err = {act: max(float(np.max(np.abs(np.log10(np.exp(np.log(var[act, n]).mean(axis=0))
+                                                    / pred[act, n])))) for n in INITS)
+           for act in ACTIVATIONS}
+    return {
+        "explore_depth": L,
+        "explore_relu_glorot_var_theory": float(pred["relu", "glorot"][-1]),
+        "explore_relu_he_var_theory": float(pred["relu", "he"][-1]),
+        "explore_relu_pytorch_var_theory": float(pred["relu", "pytorch"][-1]),
+        "explore_tanh_glorot_var_theory": float(pred["tanh", "glorot"][-1]),
+        "explore_tanh_he_var_theory": float(pred["tanh", "he"][-1]),
+        "explore_tanh_pytorch_var_theory": float(pred["tanh", "pytorch"][-1]),
+        "explore_relu_max_log10_err": err["relu"], "explore_tanh_max_log10_err": err["tanh"],
+        "var": var, "theory": pred,
+    }
+
+
+def plot_variance_slider(explorer: dict) -> str:
+    """The page's selector over the three inits (:func:`variance_explorer`), as offline HTML:
+    per-layer second moment through the deepest ReLU (top) and tanh (bottom) nets, log scale;
+    the selected init in colour (seeds as dots, mean field dashed), the other two in grey."""
+    from initlab import interactive
+
+    fig, axes = plt.subplots(2, 1, figsize=(plotting.MAX_WIDTH, 5.8), sharex=True,
+                             layout="constrained")
+    layer = np.arange(1, explorer["explore_depth"] + 1)
+    drawn = {}
+    for ax, act in zip(axes, ACTIVATIONS, strict=True):
+        for name in INITS:
+            dots = ax.plot(np.repeat(layer[None], explorer["var"][act, name].shape[0], 0).T,
+                           explorer["var"][act, name].T, "o", ms=3, color="0.8")
+            (line,) = ax.plot(layer, explorer["theory"][act, name], "--", lw=1, color="0.8")
+            drawn[act, name] = (dots, line)
+        ax.set(yscale="log", ylim=(1e-25, 1e3), yticks=10.0 ** np.arange(-24, 1, 6),
+               ylabel="E[A_l²] / E[x²]", title={"relu": "ReLU", "tanh": "tanh"}[act])
+        ax.axhline(1.0, color="0.5", lw=0.8)
+    axes[1].set_xlabel("hidden layer l")
+    plotting.integer_ticks(axes[1], "x")
+
+    def draw(i: int) -> None:
+        chosen = list(INITS)[i]
+        for (_, name), (dots, line) in drawn.items():
+            color, z = (COLORS[name], 3) if name == chosen else ("0.8", 1)
+            for artist in (*dots, line):
+                artist.set(color=color, zorder=z)
+
+    labels = [f"{LABELS[n]}: Var(w) = {v} (dots: seeds, dashed: mean field)" for n, v in
+              (("glorot", "2/(fan_in + fan_out)"), ("he", "2/fan_in"), ("pytorch", "1/(3 fan_in)"))]
+    alt = ("Two stacked log-scale panels, ReLU and tanh: the second moment of each hidden layer "
+           "over the input's against the layer, for 30 layers; the init the slider selects is "
+           "drawn in colour with its mean-field prediction dashed, the other two in grey.")
+    return interactive.slider(fig, draw, labels, alt=alt)

@@ -30,6 +30,7 @@ Layout: the notebook's settings cell holds every width, depth, count and trainin
 each experiment takes them as keyword arguments and returns one dict whose scalar entries are
 the numbers the page records (literal keys, ``results.record_all``) and whose other entries are
 figure data for :mod:`.figures`; ``data/reference/14_dynamical_isometry.json`` checks them.
+The ``exercise_*`` functions are the page's "predict, then run" cells (keys prefixed ``ex_``).
 """
 
 from __future__ import annotations
@@ -252,6 +253,49 @@ def training_summary(train_acc: dict, test_acc: dict, *, k: int,
     }
 
 
-__all__ = ["CONFIGS", "Q_STAR_SMALL", "critical_points", "jacobian_spectra", "plot_qstar",
+# ------------------------------------------------------------------ predict, then run
+
+
+def exercise_deeper(*, depth: int, width: int, n_nets: int, sigma_b2: float, seed: int) -> dict:
+    """Exercise: orthogonal tanh at ``depth`` (:func:`qstar_sweep` at the chapter's ``sigma_b2``).
+
+    The spread ``L (mu_2 / mu_1^2 - 1)`` grows linearly even for orthogonal weights; it reaches
+    1 at ``L = 1 / (mu_2 / mu_1^2 - 1)``.
+    """
+    out = qstar_sweep(depth=check_int(depth, "depth", minimum=1), width=width, n_nets=n_nets,
+                      sigma_b2s=[sigma_b2], sigma_b2=sigma_b2, seed=seed)
+    pt = theory.critical_point("tanh", sigma_b2)
+    return {"ex_deep_depth": depth, "ex_deep_spread": float(out["spread"][0]),
+            "ex_deep_pred": float(out["pred"][0]),
+            "ex_deep_depth_at_one": 1.0 / (pt["mu_2"] / pt["mu_1"] ** 2 - 1.0)}
+
+
+def exercise_off_critical(*, factor: float, depth: int, width: int, n_nets: int,
+                          sigma_b2: float, seed: int) -> dict:
+    """Exercise: orthogonal tanh nets with ``sigma_w2 = factor`` times the critical value.
+
+    The fixed point moves (``theory.fixed_point_q``), and with it ``chi_1 = sigma_w2
+    E[tanh'(sqrt(q*) z)^2]`` (``theory.chi_1``): ``mean(lambda) = chi_1^L``, not ``factor^L``.
+    Nets from ``default_rng(seed)``, one input at the new ``q*`` each.
+    """
+    if not factor > 0:
+        raise ValueError(f"`factor` must be positive, got {factor!r}")
+    crit = theory.critical_point("tanh", sigma_b2)
+    sigma_w2 = factor * crit["sigma_w2"]
+    pt = {**crit, "sigma_w2": sigma_w2, "q_star": theory.fixed_point_q(sigma_w2, sigma_b2, "tanh")}
+    chi = theory.chi_1(sigma_w2, sigma_b2, "tanh")
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    stats_ = [spectrum_stats(diagnostics.jacobian_singular_values(
+        random_net(pt, "orthogonal", depth, width, rng), fixed_point_inputs(1, width, pt, rng)))
+        for _ in range(check_int(n_nets, "n_nets", minimum=1))]
+    return {"ex_off_factor": float(factor), "ex_off_depth": depth,
+            "ex_off_q_star": float(pt["q_star"]), "ex_off_chi_1": float(chi),
+            "ex_off_naive": float(factor) ** depth, "ex_off_pred_mean": float(chi**depth),
+            "ex_off_mean_lam": float(np.mean([m for m, _ in stats_])),
+            "ex_off_spread": float(np.mean([v for _, v in stats_]))}
+
+
+__all__ = ["CONFIGS", "Q_STAR_SMALL", "critical_points", "exercise_deeper",
+           "exercise_off_critical", "jacobian_spectra", "plot_qstar",
            "plot_spectra", "plot_spread", "plot_training", "qstar_sweep", "spectra_summary",
            "train_comparison", "training_summary"]

@@ -41,6 +41,7 @@ from initlab import activations, theory
 from initlab._checks import check_int, check_positive
 from initlab.experiments.edge_of_chaos.figures import (
     plot_distinguishability,
+    plot_mean_field_slider,
     plot_phase_diagram,
     plot_relu,
     plot_trajectories,
@@ -63,7 +64,8 @@ def phase_diagram(*, n_sigma_w2: int, n_sigma_b2: int, n_line: int, n_slice: int
     variance in ``[0, 0.3]`` (Poole et al. 2016, Fig. 1). ``critical`` is
     ``critical_sigma_w2`` at ``n_line`` bias variances ``sigma_b2_line``; ``xi_c_slice`` is
     ``xi_c`` at ``n_slice`` values ``sigma_w2_slice`` at bias variance ``sigma_b2``, where the
-    critical point, ``chi_1`` there and ``q*`` are recorded. Arrays ``[sigma_b2, sigma_w2]``.
+    critical point, ``chi_1`` there and ``q*`` are recorded. Arrays ``[sigma_b2, sigma_w2]``
+    (``chi_1``, ``xi_c``, ``q_star``).
     """
     grid_w2 = np.linspace(0.5, 4.0, check_int(n_sigma_w2, "n_sigma_w2", minimum=2))
     grid_b2 = np.linspace(0.0, 0.3, check_int(n_sigma_b2, "n_sigma_b2", minimum=2))
@@ -82,7 +84,8 @@ def phase_diagram(*, n_sigma_w2: int, n_sigma_b2: int, n_line: int, n_slice: int
         "critical_relu_b005": theory.critical_sigma_w2(sigma_b2, "relu"),
         "q_star_critical": theory.fixed_point_q(crit_b, sigma_b2, "tanh"),
         "sigma_w2": grid_w2, "sigma_b2": grid_b2, "chi_1": grid["chi_1"],
-        "xi_c": grid["xi_c"], "sigma_b2_line": line_b2, "critical": critical,
+        "xi_c": grid["xi_c"], "q_star": grid["q_star"], "sigma_b2_line": line_b2,
+        "critical": critical,
         "sigma_w2_slice": w_slice, "xi_c_slice": xi_slice,
         "setup": {"sigma_b2": sigma_b2},
     }
@@ -295,7 +298,74 @@ def relu_propagation(*, width: int, n_nets: int, depth: int, seed: int,
     }
 
 
+# ------------------------------------------------------------------- 5. explore the plane
+
+
+def mean_field_explorer(phase: dict) -> dict:
+    """The grid of :func:`phase_diagram` as frames of the page's slider, one per ``sigma_b2``.
+
+    Per frame (a row of the grid): ``q*``, ``chi_1`` and ``xi_c`` against ``sigma_w2``, and the
+    critical ``sigma_w2`` of that bias variance (``theory.critical_sigma_w2``, where
+    ``chi_1 = 1`` and ``xi_c`` diverges). Recorded: the number of frames and, at the smallest
+    and the largest bias variance of the slider, the critical ``sigma_w2`` and ``q*`` there
+    (``q* = 0`` without bias: the line starts at ``sigma_w2 = 1``).
+    """
+    b2 = phase["sigma_b2"]
+    critical = np.array([theory.critical_sigma_w2(float(b), "tanh") for b in b2])
+    q_critical = [theory.fixed_point_q(float(w), float(b), "tanh") for w, b in zip(critical, b2,
+                                                                                  strict=True)]
+    return {
+        "explore_n_frames": int(b2.size),
+        "explore_sigma_b2_max": float(b2[-1]),
+        "explore_critical_b2_min": float(critical[0]),
+        "explore_critical_b2_max": float(critical[-1]),
+        "explore_q_star_critical_b2_min": float(q_critical[0]),
+        "explore_q_star_critical_b2_max": float(q_critical[-1]),
+        "sigma_w2": phase["sigma_w2"], "sigma_b2": b2, "critical": critical,
+        "q_star": phase["q_star"], "chi_1": phase["chi_1"], "xi_c": phase["xi_c"],
+    }
+
+
+# --------------------------------------------------------------- 6. predict, then run
+
+
+def exercise_bias(*, sigma_b2: float, width: int, depth: int, seed: int) -> dict:
+    """Exercise: the critical ``sigma_w2`` of tanh at bias variance ``sigma_b2``, its ``q*``,
+    and one random net of ``width`` units and ``depth`` layers at that point: the measured
+    length ``q_depth`` of an input started at ``q = 1`` (mean field: it converges to ``q*``)."""
+    critical = theory.critical_sigma_w2(sigma_b2, "tanh")
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    q, _ = propagate(correlated_inputs((), 1.0, width, rng), depth, critical, sigma_b2, "tanh",
+                     rng)
+    return {
+        "ex_bias_sigma_b2": float(sigma_b2), "ex_bias_critical": float(critical),
+        "ex_bias_q_star": float(theory.fixed_point_q(critical, sigma_b2, "tanh")),
+        "ex_bias_q_measured": float(q[-1, 0]), "ex_bias_depth": depth,
+    }
+
+
+def exercise_depth_scale(*, sigma_w2: float, width: int, depth: int, n_groups: int, seed: int,
+                         sigma_b2: float = SIGMA_B2) -> dict:
+    """Exercise: tanh at ``sigma_w2``: the depth scale ``xi_c``, and ``Delta_l`` of the two
+    input pairs (:func:`distinguishability`'s measure, ``n_groups`` groups, one net) at the
+    layer nearest ``6 xi_c`` (at most ``depth``), measured and from the correlation map."""
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    q_star = theory.fixed_point_q(sigma_w2, sigma_b2, "tanh")
+    corr = propagate_groups(grouped_inputs(C_PAIR, n_groups, q_star, width, rng), depth,
+                            sigma_w2, sigma_b2, "tanh", rng)
+    xi_c = theory.depth_scales(sigma_w2, sigma_b2, "tanh")["xi_c"]
+    layer = int(round(min(6 * xi_c, depth)))
+    pred = [theory.correlation_trajectory(c, depth, sigma_w2, sigma_b2, "tanh") for c in C_PAIR]
+    return {
+        "ex_xi_sigma_w2": float(sigma_w2), "ex_xi_c": float(xi_c), "ex_xi_layer": layer,
+        "ex_xi_delta": float(abs(corr[layer, 0] - corr[layer, 1])),
+        "ex_xi_delta_pred": float(abs(pred[0][layer] - pred[1][layer])),
+        "ex_xi_delta_first": float(abs(corr[1, 0] - corr[1, 1])),
+    }
+
+
 __all__ = ["C_PAIR", "SIGMA_B2", "correlated_inputs", "correlation_trajectories",
-           "distinguishability", "grouped_inputs", "phase_diagram", "plot_distinguishability",
-           "plot_phase_diagram", "plot_relu", "plot_trajectories", "propagate",
-           "propagate_groups", "relu_propagation"]
+           "distinguishability", "exercise_bias", "exercise_depth_scale",
+           "grouped_inputs", "mean_field_explorer", "phase_diagram", "plot_distinguishability",
+           "plot_mean_field_slider", "plot_phase_diagram", "plot_relu", "plot_trajectories",
+           "propagate", "propagate_groups", "relu_propagation"]

@@ -111,3 +111,43 @@ def plot_relu(r: dict) -> Figure:
     integer_ticks(ax2, "x")
     fig.tight_layout()
     return fig
+
+
+def plot_mean_field_slider(ex: dict) -> str:
+    """The page's slider over ``sigma_b2`` (:func:`.mean_field_explorer`), as offline HTML:
+    ``q*`` (top), ``chi_1`` (middle) and ``xi_c``, ``6 xi_c`` (bottom, log) of tanh against
+    ``sigma_w2``, the critical ``sigma_w2`` dotted; the same axes in every frame."""
+    from initlab import interactive
+
+    fig, axes = plt.subplots(3, 1, figsize=(6.3, 7.2), sharex=True, layout="constrained")
+    w2 = ex["sigma_w2"]
+    (q_line,) = axes[0].plot(w2, ex["q_star"][0], "o-", ms=3)
+    (chi_line,) = axes[1].plot(w2, ex["chi_1"][0], "o-", ms=3)
+    (xi_line,) = axes[2].plot(w2, ex["xi_c"][0], "o-", ms=3, label=r"$\xi_c$")
+    (xi6_line,) = axes[2].plot(w2, 6 * ex["xi_c"][0], "--", label=r"$6\,\xi_c$")
+    marks = [ax.axvline(ex["critical"][0], color="k", ls=":", lw=1) for ax in axes]
+    axes[1].axhline(1.0, color="0.5", lw=0.8)
+    finite = ex["xi_c"][np.isfinite(ex["xi_c"])]
+    axes[0].set(ylabel=r"fixed length $q^*$", ylim=(0, 1.05 * np.max(ex["q_star"])))
+    axes[1].set(ylabel=r"$\chi_1$ (per layer)", ylim=(0, 1.05 * np.max(ex["chi_1"])))
+    axes[2].set(yscale="log", ylabel="depth scale (layers)",
+                ylim=(0.5 * finite.min(), 6 * 1.5 * finite.max()),
+                xlabel=r"weight variance $\sigma_w^2$ (Var(w) $\times$ fan_in)")
+    axes[2].legend(loc="upper right")
+
+    def draw(i: int) -> None:
+        xi = np.where(np.isfinite(ex["xi_c"][i]), ex["xi_c"][i], np.nan)
+        q_line.set_ydata(ex["q_star"][i])
+        chi_line.set_ydata(ex["chi_1"][i])
+        xi_line.set_ydata(xi)
+        xi6_line.set_ydata(6 * xi)
+        for mark in marks:
+            mark.set_xdata([ex["critical"][i]] * 2)
+
+    labels = [rf"tanh, bias variance $\sigma_b^2$ = {b:.3g}: critical $\sigma_w^2$ = "
+              rf"{c:.3f} (dotted)"
+              for b, c in zip(ex["sigma_b2"], ex["critical"], strict=True)]
+    alt = ("Three stacked panels against the weight variance for tanh, at the bias variance the "
+           "slider selects: the fixed length q*, chi_1 with a line at 1, and the depth scale "
+           "xi_c and 6 xi_c on a log scale, peaking at the dotted critical weight variance.")
+    return interactive.slider(fig, draw, labels, alt=alt)

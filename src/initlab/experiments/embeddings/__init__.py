@@ -35,7 +35,9 @@ to every experiment as keyword arguments; each run is one :func:`initlab.train.r
 its scalars are the numbers the page records, under literal keys (the per-bias and per-std
 keys are listed in :data:`BIAS_KEYS` and :data:`SCALE_KEYS`), its arrays the figure data.
 "Epochs to reach a level" is :func:`initlab.stats.first_reach` (never = censored), summarised
-by :func:`reach`. The task and scores are in :mod:`.task`, the figures in :mod:`.figures`;
+by :func:`reach`. The task and scores are in :mod:`.task`, the figures in :mod:`.figures`, the
+per-row glue keys in :mod:`.keys`; the ``exercise_*`` functions are the page's "predict, then
+run" cells (keys prefixed ``ex_``);
 ``data/reference/09_embeddings.json`` checks the numbers.
 """
 
@@ -50,6 +52,7 @@ from initlab import datasets, initializers, losses, stats, sweep, train
 from initlab._checks import check_int
 from initlab.embedding import EmbeddingMLP
 from initlab.experiments.embeddings.figures import plot_pca, plot_scales, plot_symmetry
+from initlab.experiments.embeddings.keys import BIAS_COLUMNS, BIAS_KEYS, SCALE_COLUMNS, SCALE_KEYS
 from initlab.experiments.embeddings.task import (
     DIM,
     N_TOKENS,
@@ -62,9 +65,10 @@ from initlab.experiments.embeddings.task import (
     topic_task,
 )
 
-__all__ = ["BIAS_KEYS", "DIM", "HIDDEN", "KERAS_INIT", "N_TOKENS", "N_TOPICS", "SCALE_KEYS",
-           "ZERO_INIT", "bias_frame", "bias_table", "build_model", "cooccurrence_baseline",
-           "cooccurrence_vectors", "knn_agreement", "knn_chance", "max_pairwise_distance",
+__all__ = ["BIAS_COLUMNS", "BIAS_KEYS", "DIM", "HIDDEN", "KERAS_INIT", "N_TOKENS", "N_TOPICS",
+           "SCALE_COLUMNS", "SCALE_KEYS", "ZERO_INIT", "bias_frame", "bias_table", "build_model",
+           "cooccurrence_baseline", "cooccurrence_vectors", "exercise_activation",
+           "exercise_scale", "knn_agreement", "knn_chance", "max_pairwise_distance",
            "organisation", "pca_2d", "plot_pca", "plot_scales", "plot_symmetry", "reach",
            "scale_frame", "scale_sweep", "symmetry", "topic_task", "train_run"]
 
@@ -80,18 +84,18 @@ ZERO_INIT: tuple[str, dict] = ("zeros", {})
 def build_model(rng: np.random.Generator, embedding_init: tuple[str, dict], *,
                 n_tokens: int = N_TOKENS, n_topics: int = N_TOPICS, dim: int = DIM,
                 hidden: int = HIDDEN, hidden_bias: float = 0.01,
-                zero_first_layer: bool = False) -> EmbeddingMLP:
-    """``EmbeddingMLP(n_tokens, dim, 2, [hidden], n_topics)``: table, relu layer, logits.
+                zero_first_layer: bool = False, activation: str = "relu") -> EmbeddingMLP:
+    """``EmbeddingMLP(n_tokens, dim, 2, [hidden], n_topics)``: table, hidden layer, logits.
 
     Dense weights Keras' ``he_normal``: a normal truncated at 2 std and rescaled to variance
     ``2 / fan_in`` (He et al. 2015 draw an untruncated Gaussian of that variance); hidden
     biases ``hidden_bias`` (relu'(0) = 0: with zero biases a zero table blocks every gradient),
     output biases 0. ``zero_first_layer``: set ``W_0`` (the
-    layer right above the table) to zero after drawing.
+    layer right above the table) to zero after drawing. ``activation``: of the hidden layer.
     """
     name, params = embedding_init
     model = EmbeddingMLP(n_tokens, dim, 2, [hidden], n_topics, rng,
-                         embedding_init=initializers.get(name, **params), activation="relu",
+                         embedding_init=initializers.get(name, **params), activation=activation,
                          weight_init="he_normal",
                          bias_init=[initializers.get("constant", value=hidden_bias), "zeros"])
     if zero_first_layer:
@@ -105,9 +109,10 @@ def train_run(config: dict) -> dict:
     ``config``: ``seed`` (init, then batch order), ``data_seed``, ``epochs``, ``lr``,
     ``batch_size``, ``n_tokens``, ``n_topics``, ``dim``, ``hidden``, ``hidden_bias``,
     ``embedding_init`` (``(name, params)`` for :func:`initlab.initializers.get`), optional
-    ``zero_first_layer``. Returns per epoch (index 0 = before training) ``train_loss``,
-    ``test_loss``, ``test_acc``, ``knn``, ``max_dist`` (each ``(epochs + 1,)``), the tables
-    ``E0``, ``E`` ``(n_tokens, dim)`` before and after, the topics and ``diverged``.
+    ``zero_first_layer`` and ``activation`` (default relu). Returns per epoch (index 0 = before
+    training) ``train_loss``, ``test_loss``, ``test_acc``, ``knn``, ``max_dist`` (each ``(epochs
+    + 1,)``), the tables ``E0``, ``E`` ``(n_tokens, dim)`` before and after, the topics and
+    ``diverged``.
     """
     c = config
     task = topic_task(np.random.default_rng(c["data_seed"]), c["n_tokens"], c["n_topics"])
@@ -119,7 +124,8 @@ def train_run(config: dict) -> dict:
         model = build_model(rng, c["embedding_init"], n_tokens=c["n_tokens"],
                             n_topics=c["n_topics"], dim=c["dim"], hidden=c["hidden"],
                             hidden_bias=c["hidden_bias"],
-                            zero_first_layer=c.get("zero_first_layer", False))
+                            zero_first_layer=c.get("zero_first_layer", False),
+                            activation=c.get("activation", "relu"))
         E0.append(model.E.copy())
         return model
 
@@ -244,33 +250,6 @@ def symmetry(*, level: float, **settings) -> dict:
     }
 
 
-#: Glue keys of :func:`bias_table`, per (hidden bias, table): final kNN agreement, test
-#: accuracy, epochs to kNN 0.9, runs that reached it, largest row distance at the end.
-BIAS_KEYS: dict[tuple[float, str], tuple[str, ...]] = {
-    (0.0, "zero_table"): ("bias_0_zero_table_knn", "bias_0_zero_table_test_acc",
-                          "bias_0_zero_table_epochs_to_knn90",
-                          "bias_0_zero_table_n_reached_knn90", "bias_0_zero_table_max_dist"),
-    (0.0, "random"): ("bias_0_random_knn", "bias_0_random_test_acc",
-                      "bias_0_random_epochs_to_knn90", "bias_0_random_n_reached_knn90",
-                      "bias_0_random_max_dist"),
-    (0.01, "zero_table"): ("bias_0p01_zero_table_knn", "bias_0p01_zero_table_test_acc",
-                           "bias_0p01_zero_table_epochs_to_knn90",
-                           "bias_0p01_zero_table_n_reached_knn90",
-                           "bias_0p01_zero_table_max_dist"),
-    (0.01, "random"): ("bias_0p01_random_knn", "bias_0p01_random_test_acc",
-                       "bias_0p01_random_epochs_to_knn90", "bias_0p01_random_n_reached_knn90",
-                       "bias_0p01_random_max_dist"),
-    (0.1, "zero_table"): ("bias_0p1_zero_table_knn", "bias_0p1_zero_table_test_acc",
-                          "bias_0p1_zero_table_epochs_to_knn90",
-                          "bias_0p1_zero_table_n_reached_knn90", "bias_0p1_zero_table_max_dist"),
-    (0.1, "random"): ("bias_0p1_random_knn", "bias_0p1_random_test_acc",
-                      "bias_0p1_random_epochs_to_knn90", "bias_0p1_random_n_reached_knn90",
-                      "bias_0p1_random_max_dist"),
-}
-BIAS_COLUMNS = ("kNN agreement", "test accuracy", "epochs to kNN 0.9", "runs reaching 0.9",
-                "max row distance")
-
-
 def bias_table(*, biases: Sequence[float], level: float, **settings) -> dict:
     """Zero table (random ``W_0``) against the Keras random table, per hidden bias.
 
@@ -305,35 +284,6 @@ def bias_frame(bias: dict) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- 3. init scale
-
-
-#: Glue keys of :func:`scale_sweep`, per std: initial and final training loss, epochs to test
-#: accuracy 0.9 and runs that reached it, final kNN agreement and test accuracy, move, rel move.
-SCALE_KEYS: dict[float, tuple[str, ...]] = {
-    0.01: ("scale_0p01_init_loss", "scale_0p01_final_loss", "scale_0p01_epochs_to_acc90",
-           "scale_0p01_n_reached_acc90", "scale_0p01_knn", "scale_0p01_test_acc",
-           "scale_0p01_move", "scale_0p01_rel_move"),
-    0.03: ("scale_0p03_init_loss", "scale_0p03_final_loss", "scale_0p03_epochs_to_acc90",
-           "scale_0p03_n_reached_acc90", "scale_0p03_knn", "scale_0p03_test_acc",
-           "scale_0p03_move", "scale_0p03_rel_move"),
-    0.1: ("scale_0p1_init_loss", "scale_0p1_final_loss", "scale_0p1_epochs_to_acc90",
-          "scale_0p1_n_reached_acc90", "scale_0p1_knn", "scale_0p1_test_acc", "scale_0p1_move",
-          "scale_0p1_rel_move"),
-    0.3: ("scale_0p3_init_loss", "scale_0p3_final_loss", "scale_0p3_epochs_to_acc90",
-          "scale_0p3_n_reached_acc90", "scale_0p3_knn", "scale_0p3_test_acc", "scale_0p3_move",
-          "scale_0p3_rel_move"),
-    1.0: ("scale_1_init_loss", "scale_1_final_loss", "scale_1_epochs_to_acc90",
-          "scale_1_n_reached_acc90", "scale_1_knn", "scale_1_test_acc", "scale_1_move",
-          "scale_1_rel_move"),
-    3.0: ("scale_3_init_loss", "scale_3_final_loss", "scale_3_epochs_to_acc90",
-          "scale_3_n_reached_acc90", "scale_3_knn", "scale_3_test_acc", "scale_3_move",
-          "scale_3_rel_move"),
-    10.0: ("scale_10_init_loss", "scale_10_final_loss", "scale_10_epochs_to_acc90",
-           "scale_10_n_reached_acc90", "scale_10_knn", "scale_10_test_acc", "scale_10_move",
-           "scale_10_rel_move"),
-}
-SCALE_COLUMNS = ("initial loss", "final loss", "epochs to test acc 0.9", "runs reaching 0.9",
-                 "kNN agreement", "test accuracy", "move", "relative move")
 
 
 def scale_sweep(*, scales: Sequence[float], level: float, **settings) -> dict:
@@ -374,3 +324,38 @@ def scale_frame(sweep_out: dict) -> pd.DataFrame:
     frame = pd.DataFrame(sweep_out["rows"]).T.rename_axis("std")
     return _formatted(frame, dict(zip(SCALE_COLUMNS, (".4g", ".3g", ".1f", ".0f", ".3f", ".3f",
                                                       ".2f", ".3g"), strict=True)))
+
+
+# ------------------------------------------------------------------ predict, then run
+
+
+def exercise_activation(*, activation: str, **settings) -> dict:
+    """Exercise: a zero table under a random layer with zero hidden biases, another activation.
+
+    With every hidden pre-activation ``Z_0 = 0``, the gradient reaching the table is
+    ``dZ_0 W_0^T`` with ``dZ_0 = (dL/dh) * f'(0)``: 0 for relu (``relu'(0) = 0``, the table never
+    moves), nonzero for tanh (``tanh'(0) = 1``, rows separate). First seed only.
+    """
+    case = {"embedding_init": ZERO_INIT, "hidden_bias": 0.0, "activation": activation}
+    r = _runs({"zero": case}, **{**settings, "n_seeds": 1})["zero"]
+    return {"ex_act_activation": activation, "ex_act_max_dist": float(r["max_dist"][0, -1]),
+            "ex_act_max_dist_epoch1": float(r["max_dist"][0, 1]),
+            "ex_act_knn": float(r["knn"][0, -1]), "ex_act_test_acc": float(r["test_acc"][0, -1])}
+
+
+def exercise_scale(*, std: float, level: float, **settings) -> dict:
+    """Exercise: an ``N(0, std^2)`` table against an ``N(0, 0.01^2)`` one, first seed only.
+
+    :func:`scale_sweep` on ``[0.01, std]``. The table moves by about the same RMS amount per row
+    whatever its size, so the prediction for the relative move is the small table's scaled by
+    ``0.01 / std``.
+    """
+    small, std = 0.01, float(std)
+    if not std > small:
+        raise ValueError(f"`std` must be larger than {small}, got {std!r}")
+    rows = scale_sweep(scales=[small, std], level=level, **{**settings, "n_seeds": 1})["rows"]
+    return {"ex_scale_std": std, "ex_scale_move_small": rows[small]["move"],
+            "ex_scale_move": rows[std]["move"], "ex_scale_rel_move": rows[std]["relative move"],
+            "ex_scale_rel_move_theory": rows[small]["relative move"] * small / std,
+            "ex_scale_knn": rows[std]["kNN agreement"],
+            "ex_scale_test_acc": rows[std]["test accuracy"]}

@@ -53,7 +53,8 @@ from initlab.experiments.gradient_clipping.recurrent import (
 )
 
 __all__ = ["RNN", "bptt_fd_error", "clip_cosines", "cliff_descent", "cliff_landscape",
-           "cosine", "descend", "large_init", "loss_landscape", "mlp_sweep", "plot_descent",
+           "cosine", "descend", "exercise_lr", "exercise_weight_scale", "large_init",
+           "loss_landscape", "mlp_sweep", "plot_descent",
            "plot_direction", "plot_landscape", "plot_mlp_sweep", "plot_thresholds",
            "rnn_loss_grad", "rnn_states", "summarize_kind"]
 
@@ -270,3 +271,43 @@ def clip_cosines(*, seed: int, sizes: Sequence[int], weight_scale: float, lr: fl
             "cos_value_limit_gap": abs(float(cos_value[0]) - limit),
             "cos_value_largest_c": float(cos_value[-1]),
             "cos_max_abs_entry": float(np.abs(flat).max())}
+
+
+# ------------------------------------------------------------------------------ exercises
+
+
+def exercise_lr(*, lr: float, clip: float, steps: int, n_starts: int,
+                start_range: tuple[float, float] = (6.0, 11.0)) -> dict:
+    """Exercise: :func:`cliff_descent`'s many starts at another ``lr``, unclipped and clipped.
+
+    A clipped step is at most ``lr * clip`` long; below the gap between the minimum and the
+    cliff no step from the valley can reach the wall. Fractions of the ``n_starts`` starts
+    that converge (:func:`summary`), with the step cap and the gap beside them.
+    """
+    land = loss_landscape()
+    starts = np.linspace(*start_range, n_starts)
+    conv = {c: float(summary(descend(starts, lr, steps, clip=c), land["w_star"])["converged"]
+                     .mean()) for c in (None, clip)}
+    return {"ex_lr": float(lr), "ex_lr_step_cap": lr * clip, "ex_lr_gap": land["gap"],
+            "ex_lr_c_bound": land["gap"] / lr,                 # clip below this: step < gap
+            "ex_lr_frac_conv_none": conv[None], "ex_lr_frac_conv_clipped": conv[clip]}
+
+
+def exercise_weight_scale(*, weight_scale: float, seed: int, sizes: Sequence[int], lr: float,
+                          batch_size: int, epochs: int) -> dict:
+    """Exercise: the MLP of :func:`mlp_sweep` with weights He times ``weight_scale``, no clip.
+
+    At init (:func:`clip_cosines`): the full-batch gradient norm and the first step's length
+    relative to the parameters, ``lr ||g|| / ||theta||``; then one unclipped run (the sweep's
+    first seed): diverged or not, and its final test accuracy (0 if it diverged).
+    """
+    init = clip_cosines(seed=seed, sizes=sizes, weight_scale=weight_scale, lr=lr,
+                        clip_value=1.0, n_thresholds=2)
+    run = train.run(tuple(sizes), seed=sweep.seeds(check_int(seed, "seed"), 1)[0],
+                    data_seed=seed, epochs=epochs, lr=lr, batch_size=batch_size,
+                    activation="relu", weight_init=large_init(weight_scale))
+    out = outcome(run)
+    return {"ex_scale": float(weight_scale), "ex_scale_grad_norm": init["cos_grad_norm_init"],
+            "ex_scale_step_over_params": init["cos_step_over_params"],
+            "ex_scale_diverged": bool(out["diverged"]),
+            "ex_scale_test_acc": 0.0 if out["diverged"] else float(out["test_acc"])}

@@ -283,6 +283,46 @@ def leaky_profile(*, alpha: float, width: int, n_layers: int, batch: int, n_seed
     }
 
 
-__all__ = ["SCHEMES", "depth_profile", "fan_mode_profile", "leaky_profile", "plot_depth_profile",
-           "plot_fan_modes", "plot_leaky", "plot_training", "relu_halving", "scheme_variance",
-           "second_moments", "train_comparison"]
+# ------------------------------------------------------------------------------ exercises
+
+
+def exercise_gain(*, gain: float, width: int, n_layers: int, batch: int, seed: int,
+                  n_seeds: int = 4) -> dict:
+    """Exercise: :func:`depth_profile`'s ReLU stack with ``std = gain / sqrt(n)``.
+
+    Each layer multiplies the second moment by ``gain^2 / 2``: ``v_L = (gain^2 / 2)^L``
+    (``theory.predicted_variance``, 1 for He's ``sqrt(2)``), measured as the mean over
+    ``n_seeds`` networks (``X ~ N(0, 1)`` ``(batch, width)``), each within about
+    ``exp(+-sqrt(5 L / n))`` of it (:func:`initlab.theory.finite_width_log_std`).
+    """
+    init = initializers.get("variance_scaling", scale=gain**2, distribution="normal")
+    v_L = []
+    for s in sweep.seeds(check_int(seed, "seed"), n_seeds):
+        rng = np.random.default_rng(s)
+        X = rng.standard_normal((batch, width))
+        model = network.MLP((width,) * (n_layers + 1), rng, activation="relu",
+                            weight_init=init, output_activation="relu")
+        v_L.append(second_moments(model, X)[-1])
+    pred = 0.5 * theory.predicted_variance(n_layers, width, gain**2 / width, "relu")[-1]
+    return {"ex_gain": float(gain), "ex_gain_n_seeds": n_seeds, "ex_gain_n_layers": n_layers,
+            "ex_gain_vL_theory": float(pred), "ex_gain_vL": float(np.mean(v_L)),
+            "ex_gain_ln_std_pred": theory.finite_width_log_std(n_layers, width)}
+
+
+def exercise_fan_modes(*, sizes: Sequence[int], batch: int, seed: int,
+                       n_seeds: int = 4) -> dict:
+    """Exercise: :func:`fan_mode_profile` on other ``sizes`` (e.g. a narrowing stack), its
+    end-to-end ratios and their theory (per mode, the product of ``n_out / n_in`` or its
+    inverse over the layers: the ratio of the end widths)."""
+    f = fan_mode_profile(sizes=sizes, n_seeds=n_seeds, batch=batch, seed=seed)
+    return {"ex_fan_first": int(sizes[0]), "ex_fan_last": int(sizes[-1]),
+            "ex_fan_in_fwd": f["fan_in_fwd"], "ex_fan_in_bwd": f["fan_in_bwd"],
+            "ex_fan_in_bwd_theory": f["fan_in_bwd_theory"],
+            "ex_fan_out_fwd": f["fan_out_fwd"], "ex_fan_out_fwd_theory": f["fan_out_fwd_theory"],
+            "ex_fan_out_bwd": f["fan_out_bwd"]}
+
+
+__all__ = ["SCHEMES", "depth_profile", "exercise_fan_modes", "exercise_gain",
+           "fan_mode_profile", "leaky_profile", "plot_depth_profile", "plot_fan_modes",
+           "plot_leaky", "plot_training", "relu_halving", "scheme_variance", "second_moments",
+           "train_comparison"]

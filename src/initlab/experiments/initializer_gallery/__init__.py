@@ -9,7 +9,8 @@ range :func:`~.laws.claim_ranges` derives from ``N``. Then the conventions reade
 :func:`truncation_check` (the 0.8796 correction), :func:`pytorch_default`
 (``kaiming_uniform_(a=sqrt(5))`` is ``U(+-1/sqrt(fan_in))``), :func:`orthogonal_check`
 (``Q^T Q = I`` for tall, ``Q Q^T = I`` for wide shapes) and :func:`seeded_reuse` (one Generator,
-a re-created one, an initializer carrying its own seed).
+a re-created one, an initializer carrying its own seed). The ``exercise_*`` functions are the
+"predict, then run" cells at the end of the page (keys prefixed ``ex_``).
 
 Why: the sources list Keras' initializers without their formulas; the chapter shows each one's
 distribution and measures that the library's draws follow the paper's formula.
@@ -60,7 +61,9 @@ from initlab.experiments.initializer_gallery.laws import (
 )
 from initlab.experiments.initializer_gallery.tables import conv_table, summary_table
 
-__all__ = ["GALLERY", "GROUPS", "conv_fans", "conv_table", "draw_gallery", "orthogonal_check",
+__all__ = ["GALLERY", "GROUPS", "conv_fans", "conv_table", "draw_gallery",
+           "exercise_aspect_ratio", "exercise_kaiming_slope", "exercise_std_error",
+           "orthogonal_check",
            "plot_gallery", "plot_orthogonal", "plot_pytorch_default", "plot_seeds",
            "plot_truncation", "pytorch_default", "seeded_reuse", "summary_table",
            "truncation_check"]
@@ -274,3 +277,56 @@ def seeded_reuse(*, width: int, n_layers: int, seed: int) -> dict:
             "reuse_running_max_diff": running[1], "reuse_running_corr": running[2],
             "pairs": pairs, "max_diff": {"same_rng": same[1], "fresh_rng": fresh[1]},
             "settings": {"width": width, "seed": seed, "bound": bound}}
+
+
+def exercise_std_error(*, n_draws: int, seed: int, n_repeats: int = 400) -> dict:
+    """Exercise: how precisely ``n_draws`` weights pin their std, normal against uniform.
+
+    ``n_repeats`` rows of ``n_draws`` draws each of ``RandomNormal(0, 0.05)`` and
+    ``RandomUniform(+-0.05)`` (fixed scale: no fans), one std per row; the spread of those stds
+    against the delta method ``SE(std) = sigma sqrt((kurtosis - 1) / (4 N))``
+    (:func:`~.laws.standard_errors`), relative to ``sigma``: ``1/sqrt(2N)`` and ``1/sqrt(5N)``.
+    """
+    n_draws = check_int(n_draws, "n_draws", minimum=2)
+    n_repeats = check_int(n_repeats, "n_repeats", minimum=2)
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    out: dict = {"ex_se_n_draws": n_draws, "ex_se_n_repeats": n_repeats}
+    for key in ("random_normal", "random_uniform"):
+        law = closed_form(key, n_repeats, n_draws)          # fixed scale: fans do not matter
+        stds = draw(key, rng, n_repeats, n_draws).std(axis=1)   # one std per row of N draws
+        out[f"ex_se_{key}_theory"] = standard_errors(law, n_draws)[1] / law.std
+        out[f"ex_se_{key}_measured"] = float(stds.std(ddof=1)) / law.std
+    return out
+
+
+def exercise_kaiming_slope(*, a: float, fan_in: int, fan_out: int, seed: int) -> dict:
+    """Exercise: ``kaiming_uniform_(a=...)`` on PyTorch's ``(fan_out, fan_in)`` weight.
+
+    ``gain^2 = 2 / (1 + a^2)`` and ``std = gain / sqrt(fan_in)``, so ``fan_in Var(w) = 2 / (1 +
+    a^2)``: 2 at ``a = 0`` (He), 1 at ``a = 1`` (LeCun), 1/3 at ``a = sqrt(5)`` (the default).
+    """
+    a = float(a)
+    if not math.isfinite(a):
+        raise ValueError(f"`a` must be a finite slope, got {a!r}")
+    fan_in = check_int(fan_in, "fan_in", minimum=1)
+    fan_out = check_int(fan_out, "fan_out", minimum=1)
+    init = initializers.get("kaiming_uniform", a=a, layout="out_in")
+    W = init((fan_out, fan_in), np.random.default_rng(check_int(seed, "seed")))
+    return {"ex_slope_a": a, "ex_slope_theory": 2.0 / (1.0 + a**2),
+            "ex_slope_fan_in_var": float(fan_in * W.var()),
+            "ex_slope_gain_library": initializers.calculate_gain("leaky_relu", a)}
+
+
+def exercise_aspect_ratio(*, rows: int, cols: int, conv: tuple[int, ...], seed: int) -> dict:
+    """Exercise: singular values of a ``(rows, cols)`` kernel, orthogonal against Gaussian.
+
+    :func:`orthogonal_check` on the new shape: the orthogonal kernel keeps every singular value
+    at 1, the Gaussian one spreads them to the Marchenko-Pastur edges ``1 -+ sqrt(cols / rows)``.
+    """
+    orth = orthogonal_check(tall=(rows, cols), conv=conv, seed=seed)
+    return {"ex_aspect_rows": orth["tall"][0], "ex_aspect_cols": orth["tall"][1],
+            "ex_aspect_orth_sv_min": orth["orth_sv_min"],
+            "ex_aspect_orth_sv_max": orth["orth_sv_max"],
+            "ex_aspect_gauss_sv_min": orth["gauss_sv_min"],
+            "ex_aspect_gauss_sv_max": orth["gauss_sv_max"],
+            "ex_aspect_mp_low": orth["mp_edge_low"], "ex_aspect_mp_high": orth["mp_edge_high"]}

@@ -27,7 +27,8 @@ biases), ``A_l = elu(Z_l)``.
 Layout: the notebook's settings cell holds every size and LSUV's ``tol``/``max_iter``; each
 experiment takes them as keyword arguments and returns one dict whose scalar entries are the
 numbers the page records (literal keys, ``results.record_all``) and whose other entries are
-figure data for :mod:`.figures`; ``data/reference/13_lsuv.json`` checks them.
+figure data for :mod:`.figures`; ``data/reference/13_lsuv.json`` checks them. The
+``exercise_*`` functions are the page's "predict, then run" cells (keys prefixed ``ex_``).
 """
 
 from __future__ import annotations
@@ -291,7 +292,61 @@ def training(*, width: int, n_hidden: int, epochs: int, n_seeds: int, lr: float,
     }
 
 
-__all__ = ["SCHEMES", "build", "build_on_batch", "gain_check", "gain_table",
+# ------------------------------------------------------------------ predict, then run
+
+
+def _digits_and_batch(seed: int, lsuv_batch: int) -> tuple[datasets.Split, np.ndarray]:
+    """The digits split and LSUV's batch, drawn from ``default_rng(seed)`` as
+    :func:`variance_profile` draws them."""
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    data = datasets.load("digits", rng)
+    return data, data.X_train[rng.choice(len(data.X_train), lsuv_batch, replace=False)]
+
+
+def exercise_activation(*, activation: str, width: int, n_hidden: int, lsuv_batch: int,
+                        tol: float, max_iter: int, seed: int) -> dict:
+    """Exercise: :func:`variance_profile`'s He and LSUV nets with another activation.
+
+    LSUV's ``sigma_w2`` over hidden layers 2..n_hidden against ``1 / E[phi(z)^2]``; He's last
+    hidden-layer variance on the held-out digits against the length map fed the test set's
+    mean ``|x|^2 / 64`` (one ``q_1``, not one per image: cheap).
+    """
+    data, X_batch = _digits_and_batch(seed, lsuv_batch)
+    sizes = (64,) + (width,) * n_hidden + (10,)
+    kw = {"activation": activation, "tol": tol, "max_iter": max_iter}
+    he = build("he", sizes, np.random.default_rng(seed), **kw)[0]
+    model = build("lsuv", sizes, np.random.default_rng(seed), X_batch, **kw)[0]
+    q = theory.mean_field_layers(activation, implied_sigma_w2(he), rule="hermite",
+                                 input_var=float(np.mean(data.X_test**2)))["q"]
+    return {"ex_lsuv_act_activation": activation,
+            "ex_lsuv_act_sigma_w2": float(implied_sigma_w2(model)[1:-1].mean()),
+            "ex_lsuv_act_theory": unit_variance_sigma_w2(activation),
+            "ex_lsuv_act_var_last_lsuv": float(output_variances(model, data.X_test)[-2]),
+            "ex_lsuv_act_var_last_he": float(output_variances(he, data.X_test)[-2]),
+            "ex_lsuv_act_pred_last_he": float(q[-2])}
+
+
+def exercise_tolerance(*, tol: float, width: int, n_hidden: int, lsuv_batch: int,
+                       max_iter: int, seed: int, activation: str = "elu") -> dict:
+    """Exercise: LSUV on :func:`variance_profile`'s net with another ``tol``.
+
+    Zero-bias layers are linear in their scale: one rescaling puts ``Var(Z_l)`` at 1 up to
+    rounding whatever ``tol``, so the iterations, the weights and the held-out deviation (the
+    batch's sampling error) do not change.
+    """
+    data, X_batch = _digits_and_batch(seed, lsuv_batch)
+    sizes = (64,) + (width,) * n_hidden + (10,)
+    model, report = build("lsuv", sizes, np.random.default_rng(seed), X_batch,
+                          activation=activation, tol=tol, max_iter=max_iter)
+    return {"ex_lsuv_tol": tol, "ex_lsuv_tol_n_layers": len(report["iterations"]),
+            "ex_lsuv_tol_iterations_total": int(np.sum(report["iterations"])),
+            "ex_lsuv_tol_max_dev_batch": float(np.max(np.abs(np.array(report["var_after"]) - 1))),
+            "ex_lsuv_tol_max_dev_heldout": float(np.max(np.abs(
+                output_variances(model, data.X_test) - 1.0)))}
+
+
+__all__ = ["SCHEMES", "build", "build_on_batch", "exercise_activation", "exercise_tolerance",
+           "gain_check", "gain_table",
            "implied_sigma_w2", "output_variances", "plot_gain_check", "plot_lsuv_scale",
            "plot_training", "plot_variance_profile", "training",
            "unit_variance_sigma_w2", "variance_profile", "worst_case_rel_se"]

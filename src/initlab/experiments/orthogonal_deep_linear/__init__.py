@@ -27,6 +27,7 @@ Layout: the notebook's settings cell holds every size, seed count and learning-r
 each experiment takes them as keyword arguments and returns one dict whose scalar entries are
 the numbers the page records (literal keys, ``results.record_all``) and whose other entries are
 figure data for :mod:`.figures`; ``data/reference/11_orthogonal_deep_linear.json`` checks them.
+The ``exercise_*`` functions are the page's "predict, then run" cells (keys prefixed ``ex_``).
 """
 
 from __future__ import annotations
@@ -275,6 +276,50 @@ def staircase(*, width: int, hidden: int, n_examples: int, lr: float, a0: float,
     }
 
 
+# ---------------------------------------------------------------- predict, then run
+
+
+def exercise_spectrum(*, depth: int, width: int, seed: int, n_nets: int = 20) -> dict:
+    """Exercise: the product's spectrum at another depth, mean over ``n_nets`` nets per init.
+
+    Gaussian: ``log10(sigma_1 / sigma_{N/2})`` against Newman's ``D (gamma_1 - gamma_{N/2}) /
+    ln 10`` (asymptotic in ``D``); orthogonal: ``log10(sigma_1 / sigma_N)``, 0 up to rounding.
+    Nets from ``default_rng(sweep.seeds(seed, 1)[0])``, as :func:`end_to_end_spectra`.
+    """
+    depth = check_int(depth, "depth", minimum=1)
+    n_nets = check_int(n_nets, "n_nets", minimum=1)
+    rng = np.random.default_rng(sweep.seeds(seed, 1)[0])
+    mid = width // 2 - 1
+    gauss = [product_spectrum(depth, width, "lecun_normal", rng) for _ in range(n_nets)]
+    orth = [product_spectrum(depth, width, "orthogonal", rng) for _ in range(n_nets)]
+    gamma = theory.lyapunov_exponents(width)
+    spread = float(np.mean([np.log10(sv[0] / sv[mid]) for sv in gauss]))
+    predicted = depth * (gamma[0] - gamma[mid]) / math.log(10.0)
+    return {"ex_spec_depth": depth, "ex_spec_n_nets": n_nets, "ex_spec_mid_gauss": spread,
+            "ex_spec_mid_theory": float(predicted), "ex_spec_mid_ratio": float(spread / predicted),
+            "ex_spec_orth_max": float(max(np.log10(sv[0] / sv[-1]) for sv in orth))}
+
+
+def exercise_plateau(*, a0: float, width: int, hidden: int, n_examples: int, lr: float,
+                     seed: int) -> dict:
+    """Exercise: :func:`staircase` from another initial strength ``a0``.
+
+    ``t_half = tau / (2 s) ln(s / a0 - 1)``: dividing ``a0`` by ``k`` adds ``tau ln(k) / (2 s)``
+    steps, most for the weakest mode. Runs 1.5 times the weakest mode's predicted half time.
+    """
+    s_min = min(SINGULAR_VALUES)
+    if not 0.0 < a0 < s_min / 2:                # the weakest mode must start below half-way
+        raise ValueError(f"`a0` must lie in (0, {s_min / 2}), got {a0!r}")
+    steps = math.ceil(1.5 * theory.saxe_half_time(s_min, a0, 1.0 / lr))
+    st = staircase(width=width, hidden=hidden, n_examples=n_examples, lr=lr, a0=a0,
+                   steps=steps, seed=seed)
+    return {"ex_plateau_a0": a0, "ex_plateau_steps": steps,
+            "ex_plateau_t_half_1": st["t_half_1"], "ex_plateau_t_half_3": st["t_half_3"],
+            "ex_plateau_theory_1": st["t_half_theory_1"],
+            "ex_plateau_theory_3": st["t_half_theory_3"],
+            "ex_plateau_err": st["stair_err_aligned"]}
+
+
 __all__ = ["INITS", "LR_FACTORS", "SINGULAR_VALUES", "depth_sweep", "end_to_end_spectra",
-           "forgetting", "lr_check", "plot_depth_sweep", "plot_forgetting", "plot_spectra",
-           "plot_staircase", "staircase"]
+           "exercise_plateau", "exercise_spectrum", "forgetting", "lr_check", "plot_depth_sweep",
+           "plot_forgetting", "plot_spectra", "plot_staircase", "staircase"]

@@ -53,8 +53,9 @@ from initlab.experiments.sgd_randomness.figures import (
     stream_table,
 )
 
-__all__ = ["Streams", "flat_parameters", "init_builder", "plot_curves", "plot_grid",
-           "plot_spread", "plot_twins", "relative_distance", "reuse_table", "seed_grid",
+__all__ = ["Streams", "exercise_nudge", "exercise_order", "flat_parameters", "init_builder",
+           "plot_curves", "plot_grid", "plot_spread", "plot_twins", "relative_distance",
+           "reuse_table", "seed_grid",
            "seeding_shortcuts", "seeds_table", "seeds_to_resolve", "shuffle_order_entangled",
            "stream_reuse", "stream_table", "streams", "twin_runs"]
 
@@ -332,3 +333,46 @@ def twin_runs(*, seed: int, width: int, activation: Any, weight_init: Any, lr: f
             "twin_ulp_growth": float(max_abs["ulp"][-1]) / nudge,
             "twin_theta_max_abs": float(np.abs(ref_thetas[-1]).max()),
             "max_abs": max_abs, "theta_ref": ref_thetas[-1], "epoch": np.arange(epochs + 1)}
+
+
+# ------------------------------------------------------------------------ 4. exercises
+
+
+def exercise_nudge(*, seed: int, nudge_ulps: int, width: int, activation: Any,
+                   weight_init: Any, lr: float, batch_size: int, epochs: int) -> dict:
+    """Exercise: nudge every initial weight ``nudge_ulps`` ulps up; how far does training end?
+
+    Two runs on the split of :func:`twin_runs` (init 0, shuffle 0), without and with the nudge
+    (:func:`init_builder`). A stable training map responds linearly to a small change of
+    ``theta_0``: ``max |dtheta_T| ~ growth * max |dtheta_0|``, the growth factor independent of
+    the nudge's size. ``ex_nudge_size`` = ``max |dtheta_0|``, ``ex_nudge_final`` =
+    ``max |dtheta_T|``, ``ex_nudge_growth`` their ratio.
+    """
+    nudge_ulps = check_int(nudge_ulps, "nudge_ulps", minimum=1)
+    s = streams(seed, 1)
+    data = datasets.load("digits", np.random.default_rng(s.data))
+
+    def ends(k: int) -> tuple[np.ndarray, np.ndarray]:    # (theta_0, theta_T), nudged k ulps
+        thetas: list[np.ndarray] = []
+        _trained(data, s.init[0], s.shuffle[0], lr=lr, batch_size=batch_size, epochs=epochs,
+                 build=init_builder(width, activation, weight_init, k),
+                 on_epoch=lambda e, m: thetas.append(flat_parameters(m)))
+        return thetas[0], thetas[-1]
+
+    (ref_0, ref_T), (nudged_0, nudged_T) = ends(0), ends(nudge_ulps)
+    size = float(np.abs(nudged_0 - ref_0).max())        # max |dtheta_0|
+    final = float(np.abs(nudged_T - ref_T).max())       # max |dtheta_T|
+    return {"ex_nudge_ulps": nudge_ulps, "ex_nudge_size": size, "ex_nudge_final": final,
+            "ex_nudge_growth": final / size}
+
+
+def exercise_order(*, seed: int, width: int, other_width: int, activation: Any,
+                   weight_init: Any) -> dict:
+    """Exercise: widen the hidden layer from ``width`` to ``other_width``; does the first
+    epoch's order change? :func:`shuffle_order_entangled` for the two widths, with one shared
+    generator and with the split streams of :func:`streams`."""
+    order = shuffle_order_entangled(seed, widths=(width, other_width), activation=activation,
+                                    weight_init=weight_init)
+    return {"ex_order_width": check_int(other_width, "other_width", minimum=1),
+            "ex_order_shared_changes": order["order_shared_changes"],
+            "ex_order_split_changes": order["order_split_changes"]}

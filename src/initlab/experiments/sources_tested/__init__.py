@@ -26,7 +26,8 @@ measured number.
 
 Layout: each experiment takes its settings as keyword arguments (the notebook's settings cell)
 and returns one dict whose scalar entries, under literal keys, are the numbers the page
-records; its other entries are the data of the figure drawn by :mod:`.figures`.
+records; its other entries are the data of the figure drawn by :mod:`.figures`. The
+``exercise_*`` functions are the page's "predict, then run" cells (keys prefixed ``ex_``).
 
 Shapes: weights ``(n_in, n_out)``, rows of ``X`` are examples.
 """
@@ -48,7 +49,8 @@ from initlab.experiments.sources_tested.figures import (
     plot_zero_movement,
 )
 
-__all__ = ["bias_gradients", "plot_bias_gradients", "plot_positive_drift",
+__all__ = ["bias_gradients", "exercise_depth", "exercise_standard_activation",
+           "exercise_zero_activation", "plot_bias_gradients", "plot_positive_drift",
            "plot_positive_training", "plot_standard_variance", "plot_zero_movement",
            "positive_uniform_drift", "positive_uniform_training", "standard_variance",
            "uniform_init", "zero_init_movement"]
@@ -111,21 +113,22 @@ def bias_gradients(*, seed: int, width: int, n_hidden: int, batch_size: int) -> 
 # ---------------------------------------------------------------- (b) the "Xavier" range
 
 
-def standard_variance(*, seed: int, width: int, n_layers: int) -> dict:
-    """Activation variance per layer, ``n_layers`` tanh layers of ``width`` units, all digits.
+def standard_variance(*, seed: int, width: int, n_layers: int,
+                      activation: str = "tanh") -> dict:
+    """Activation variance per layer, ``n_layers`` layers of ``width`` units, all digits.
 
     ``standard``: ``U(+-1/sqrt(n))``, ``n Var(w) = 1/3``; ``normalized``: Glorot uniform,
     ``n Var(w) = 1`` on square layers. ``standard_factor``, ``normalized_factor``: geometric
     mean of ``Var(A_l) / Var(A_{l-1})`` over hidden layers ``2..n_layers`` (theory in tanh's
     linear regime: 1/3 and 1; tanh's contraction ``|tanh z| < |z|`` can only lower them).
-    ``var``: per init, the ``(n_layers,)`` variances.
+    ``var``: per init, the ``(n_layers,)`` variances. ``activation``: of every hidden layer.
     """
     seed = check_int(seed, "seed")
     X = datasets.digits()[0]
     sizes = (X.shape[1],) + (width,) * n_layers + (10,)
     var, factor = {}, {}
     for name, init in (("standard", "glorot_standard"), ("normalized", "glorot_uniform")):
-        model = network.MLP(sizes, np.random.default_rng(seed), activation="tanh",
+        model = network.MLP(sizes, np.random.default_rng(seed), activation=activation,
                             weight_init=init)
         model.forward(X)
         var[name] = np.array([float(A.var()) for A in model.A[1:-1]])
@@ -207,6 +210,20 @@ def positive_uniform_training(*, seed: int, sizes: Sequence[int], n_seeds: int, 
 # ---------------------------------------------------------------- (d) zero init: what moves
 
 
+def _zero_run(activation: str, *, seed: int, sizes: Sequence[int], epochs: int, lr: float,
+              batch_size: int) -> tuple[dict, int, float, train.Run]:
+    """One ``train.run`` from all-zero weights and biases: distance moved per array
+    (``W1, b1, W2, b2``), distinct hidden units, final test accuracy, and the run."""
+    run = train.run(sizes, seed=seed, data_seed=seed, epochs=epochs, batch_size=batch_size,
+                    lr=lr, activation=activation, weight_init="zeros", bias_init="zeros")
+    # theta_0 = 0, so the distance moved is the norm of the final parameters
+    moved = {k: float(np.linalg.norm(p))
+             for k, p in zip(("W1", "b1", "W2", "b2"), run.model.parameters(), strict=True)}
+    sim = diagnostics.hidden_unit_similarity(run.model.weights[0], run.model.biases[0])
+    return moved, int(sim["n_distinct"]), float(run.test_acc[-1]), run
+
+
+
 def zero_init_movement(*, seed: int, sizes: Sequence[int], epochs: int, lr: float,
                        batch_size: int) -> dict:
     """``||theta_end - theta_0||`` per parameter array after training from all-zero weights.
@@ -220,15 +237,8 @@ def zero_init_movement(*, seed: int, sizes: Sequence[int], epochs: int, lr: floa
     seed = check_int(seed, "seed")
     moved, n_distinct, test_acc = {}, {}, {}
     for act in ("tanh", "sigmoid"):
-        run = train.run(sizes, seed=seed, data_seed=seed, epochs=epochs, batch_size=batch_size,
-                        lr=lr, activation=act, weight_init="zeros", bias_init="zeros")
-        # theta_0 = 0, so the distance moved is the norm of the final parameters
-        params = run.model.parameters()
-        moved[act] = {k: float(np.linalg.norm(p))
-                      for k, p in zip(("W1", "b1", "W2", "b2"), params, strict=True)}
-        sim = diagnostics.hidden_unit_similarity(run.model.weights[0], run.model.biases[0])
-        n_distinct[act] = int(sim["n_distinct"])
-        test_acc[act] = float(run.test_acc[-1])
+        moved[act], n_distinct[act], test_acc[act], run = _zero_run(
+            act, seed=seed, sizes=sizes, epochs=epochs, lr=lr, batch_size=batch_size)
     t, s = moved["tanh"], moved["sigmoid"]
     return {"settings": {"epochs": epochs}, "moved": moved, "zero_chance": run.chance,
             "zero_tanh_moved_W1": t["W1"], "zero_tanh_moved_b1": t["b1"],
@@ -238,3 +248,59 @@ def zero_init_movement(*, seed: int, sizes: Sequence[int], epochs: int, lr: floa
             "zero_tanh_n_distinct": n_distinct["tanh"], "zero_tanh_test_acc": test_acc["tanh"],
             "zero_sigmoid_n_distinct": n_distinct["sigmoid"],
             "zero_sigmoid_test_acc": test_acc["sigmoid"]}
+
+
+# ------------------------------------------------------------------ predict, then run
+
+#: ``E[phi(z)^2] / Var(z)`` for small zero-mean ``z``: the factor an activation adds to the
+#: layer-to-layer variance ratio ``n Var(w)`` (tanh: its linear regime, an upper bound).
+VARIANCE_GAIN = {"identity": 1.0, "linear": 1.0, "tanh": 1.0, "relu": 0.5}
+
+
+def exercise_depth(*, n_hidden: int, seed: int, width: int, batch_size: int) -> dict:
+    """Exercise: :func:`bias_gradients` at another depth, against the per-layer rates.
+
+    Sigmoid with Glorot: ratio ``<= 4^-(H-1)``; tanh with the standard range: ``std(delta)``
+    shrinks by ``sqrt(n Var(w)) = 1/sqrt(3)`` per layer in tanh's linear regime, ``3^-((H-1)/2)``.
+    """
+    n_hidden = check_int(n_hidden, "n_hidden", minimum=2)
+    g = bias_gradients(seed=seed, width=width, n_hidden=n_hidden, batch_size=batch_size)
+    return {"ex_bias_depth_n_hidden": n_hidden,
+            "ex_bias_depth_sigmoid_bound": g["bias_sigmoid_bound"],
+            "ex_bias_depth_sigmoid_bias_ratio": g["sigmoid_glorot_bias_ratio"],
+            "ex_bias_depth_tanh_standard_theory": 3.0 ** (-(n_hidden - 1) / 2),
+            "ex_bias_depth_tanh_standard_bias_ratio": g["tanh_standard_bias_ratio"],
+            "ex_bias_depth_tanh_glorot_bias_ratio": g["tanh_glorot_bias_ratio"]}
+
+
+def exercise_standard_activation(*, activation: str, seed: int, width: int,
+                                 n_layers: int) -> dict:
+    """Exercise: :func:`standard_variance` with another activation.
+
+    Zero-mean weights give ``Var(z_l) = n Var(w) E[a_{l-1}^2]``, so the per-layer factor is
+    ``n Var(w) * VARIANCE_GAIN[activation]``: ``1/3`` for tanh's linear regime, ``1/6`` for relu.
+    """
+    if activation not in VARIANCE_GAIN:
+        raise ValueError(f"`activation` must be one of {sorted(VARIANCE_GAIN)} (a closed form "
+                         f"of E[phi(z)^2] / Var(z)), got {activation!r}")
+    v = standard_variance(seed=seed, width=width, n_layers=n_layers, activation=activation)
+    return {"ex_standard_activation": activation, "ex_standard_factor": v["standard_factor"],
+            "ex_standard_factor_theory": VARIANCE_GAIN[activation] / 3.0,
+            "ex_standard_normalized_factor": v["normalized_factor"],
+            "ex_standard_normalized_theory": VARIANCE_GAIN[activation]}
+
+
+def exercise_zero_activation(*, activation: str, seed: int, sizes: Sequence[int], epochs: int,
+                             lr: float, batch_size: int) -> dict:
+    """Exercise: :func:`zero_init_movement` for one other hidden activation.
+
+    Only ``b2`` can move if ``phi(0) = 0`` (``A_1 = 0``: ``dW_2 = 0``, ``dA_1 = delta W_2^T =
+    0``); if ``phi(0) != 0``, ``W_2`` moves at once and ``W_1`` after it, every unit alike.
+    """
+    moved, n_distinct, test_acc, run = _zero_run(activation, seed=check_int(seed, "seed"),
+                                                 sizes=sizes, epochs=epochs, lr=lr,
+                                                 batch_size=batch_size)
+    return {"ex_zero_act_activation": activation, "ex_zero_act_moved_W1": moved["W1"],
+            "ex_zero_act_moved_b1": moved["b1"], "ex_zero_act_moved_W2": moved["W2"],
+            "ex_zero_act_moved_b2": moved["b2"], "ex_zero_act_n_distinct": n_distinct,
+            "ex_zero_act_test_acc": test_acc}

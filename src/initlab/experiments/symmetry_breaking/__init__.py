@@ -49,8 +49,9 @@ from initlab._checks import check_int
 from initlab.experiments.symmetry_breaking.figures import plot_accuracy, plot_rank, plot_symmetry
 
 __all__ = ["EXACT_DTYPE", "TOL_COARSE", "accuracy_summary", "mp_entropy_rank",
-           "perturbation_growth", "perturbed_constant", "plot_accuracy", "plot_rank",
-           "plot_symmetry", "rank_summary", "symmetry_stats", "train_all", "unit_matrix",
+           "exercise_entropy_rank", "exercise_eps", "perturbation_growth",
+           "perturbed_constant", "plot_accuracy", "plot_rank", "plot_symmetry", "rank_summary",
+           "run_config", "symmetry_stats", "train_all", "unit_matrix",
            "unit_summary"]
 
 EXACT_DTYPE = np.longdouble  # numpy's own matmul loop, no BLAS: the same operations for every unit
@@ -185,11 +186,11 @@ def train_all(*, width: int, epochs: int, n_seeds: int, value: float, eps: float
              "dropout": (run_seeds, activation, value, 0.0, dropout),
              "random": (run_seeds, activation, None, 0.0, 0.0),
              "perturbed_small": (run_seeds, activation, value, eps_small, 0.0)}
-    configs = [(name, {"sizes": (64, width, 10), "seed": s, "shuffle_seed": [s, 1],
-                       "data_seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                       "activation": act, "dropout": p,
-                       "weight_init": random_init if v is None else perturbed_constant(v, e),
-                       "dtype": EXACT_DTYPE if v and not e and not p else np.float64})
+    settings = {"width": int(width), "epochs": int(epochs), "n_seeds": int(n_seeds),
+                "value": value, "eps": eps, "eps_small": eps_small, "lr": lr,
+                "batch_size": batch_size, "dropout": dropout, "activation": activation,
+                "random_init": random_init, "seed": seed}
+    configs = [(name, run_config(settings, s, act, v, e, p))
                for name, (seeds, act, v, e, p) in cases.items() for s in seeds]
     outs = sweep.run(measured_run, [c for _, c in configs], n_jobs=n_jobs, progress=False)
     runs: dict[str, list] = {}
@@ -197,11 +198,21 @@ def train_all(*, width: int, epochs: int, n_seeds: int, value: float, eps: float
         runs.setdefault(name, []).append(out)
     return {"runs": {name: {k: np.array([r[k] for r in rs], dtype=np.float64)
                             for k in (*STATS, "test_acc")} for name, rs in runs.items()},
-            "epoch": np.arange(epochs + 1),
-            "settings": {"width": int(width), "epochs": int(epochs), "n_seeds": int(n_seeds),
-                         "value": value, "eps": eps, "eps_small": eps_small, "lr": lr,
-                         "dropout": dropout, "activation": activation,
-                         "random_init": random_init, "seed": seed}}
+            "epoch": np.arange(epochs + 1), "settings": settings}
+
+
+def run_config(settings: dict, seed: int, activation: str, value: float | None, eps: float,
+               dropout: float) -> dict:
+    """The :func:`measured_run` config of one run of :func:`train_all` (its ``settings``):
+    init ``value + eps N(0, 1)`` (``random_init`` if ``value`` is None), drawn from ``seed``,
+    which also orders the batches (``[seed, 1]``); :data:`EXACT_DTYPE` for a pure constant."""
+    return {"sizes": (64, settings["width"], 10), "seed": seed, "shuffle_seed": [seed, 1],
+            "data_seed": settings["seed"], "epochs": settings["epochs"],
+            "batch_size": settings["batch_size"], "lr": settings["lr"],
+            "activation": activation, "dropout": dropout,
+            "weight_init": (settings["random_init"] if value is None
+                            else perturbed_constant(value, eps)),
+            "dtype": EXACT_DTYPE if value and not eps and not dropout else np.float64}
 
 
 # ------------------------------------------------------------------------- the page's numbers
@@ -338,3 +349,41 @@ def accuracy_summary(res: dict) -> dict[str, float | int]:
             "dropout_min_acc": float(final["dropout"].min()),
             "random_min_acc": float(final["random"].min()),
             "n_test": n_test, "chance_margin": 0.1 + 5.0 * stats.se_proportion(0.1, n_test)}
+
+
+# ------------------------------------------------------------------------------ exercises
+
+
+def exercise_eps(res: dict, *, eps: float, level: float) -> dict[str, float | None]:
+    """Exercise: the first perturbed run of :func:`train_all` again, its noise scaled to ``eps``.
+
+    The same draws, so while the differences are small they are ``eps / eps_0`` times the
+    chapter's (``eps_0`` its ``eps``) and reach ``level`` ``ln(eps / eps_0) / r`` epochs
+    earlier, ``r`` the chapter run's rate (:func:`log_growth_rate`):
+    ``ex_eps_cross_pred = t_0 - ln(eps / eps_0) / r`` against the measured ``ex_eps_cross``
+    (``None``, not recorded, if ``level`` is not reached in the epochs run).
+    """
+    S, ep = res["settings"], res["epoch"]
+    ref = res["runs"]["perturbed"]["max_abs_diff"][0]       # the chapter's first seed
+    config = run_config(S, sweep.seeds(S["seed"], 1)[0], S["activation"], S["value"], eps, 0.0)
+    new = measured_run(config)["max_abs_diff"]
+    t_0 = crossing_epoch(ep, ref, level)
+    t = {"ex_eps_cross_ref": t_0, "ex_eps_cross": crossing_epoch(ep, new, level),
+         "ex_eps_cross_pred": t_0 - math.log(eps / S["eps"]) / log_growth_rate(ep, ref)}
+    return {"ex_eps": float(eps), **{k: v if math.isfinite(v) else None for k, v in t.items()}}
+
+
+def exercise_entropy_rank(*, width: int, random_init: str, seed: int,
+                          n_draws: int = 20) -> dict[str, float | int]:
+    """Exercise: entropy rank of a random ``(64, width)`` ``W_1`` against Marchenko-Pastur.
+
+    ``n_draws`` draws of ``random_init`` from ``default_rng(seed)``; their mean entropy rank
+    ``ex_erank_mean`` (standard error ``ex_erank_se``) against :func:`mp_entropy_rank`, and
+    the prediction as a fraction of the largest possible rank, ``min(64, width)``.
+    """
+    rng, init = np.random.default_rng(seed), initializers.get(random_init)
+    ranks = [diagnostics.entropy_effective_rank(init((64, width), rng)) for _ in range(n_draws)]
+    theory = mp_entropy_rank(64, width)
+    return {"ex_erank_width": int(width), "ex_erank_theory": theory,
+            "ex_erank_fraction": theory / min(64, width), "ex_erank_mean": float(np.mean(ranks)),
+            "ex_erank_se": float(np.std(ranks, ddof=1) / math.sqrt(n_draws))}

@@ -41,6 +41,7 @@ import numpy as np
 from initlab import initializers, stats, sweep, theory, train
 from initlab._checks import check_int
 from initlab.experiments.vanishing_exploding.figures import (
+    plot_gain_slider,
     plot_heatmaps,
     plot_profiles,
     plot_rates,
@@ -270,7 +271,80 @@ def unit_gain(grid: dict) -> dict:
     }
 
 
-__all__ = ["ACTIVATIONS", "LEAKY_ALPHA", "STATS", "activation", "depth_profile", "gain_grid",
+# ------------------------------------------------------------- 4. explore the grid
+
+
+def gain_explorer(grid: dict) -> dict:
+    """The grid of :func:`gain_grid` as frames of the page's slider, one per ``g^2``.
+
+    ``act[a]``, ``act_pred[a]``: ``(n_gains, n_layers)``, the activation std of layer ``l``
+    over layer 1, measured and mean field; ``grad[a]``, ``grad_pred[a]``: the gradient std of
+    layer ``l`` over layer ``L``. Recorded, per activation: the ``g^2`` of the frame whose
+    curve is flattest, i.e. whose last-over-first ratio has the smallest ``|ln|``, for the
+    activations (``explore_flat_act_g2_*``) and for the gradients (``explore_flat_grad_g2_*``).
+    The small-signal factor is 1 at ``g^2 = 1 / c``: 2 for ReLU (He).
+    """
+    act = {a: grid["act_std"][i] / grid["act_std"][i][:, :1] for i, a in enumerate(ACTIVATIONS)}
+    grad = {a: grid["grad_std"][i] / grid["grad_std"][i][:, -1:]
+            for i, a in enumerate(ACTIVATIONS)}
+    act_pred = {a: grid["pred_act_std"][i] / grid["pred_act_std"][i][:, :1]
+                for i, a in enumerate(ACTIVATIONS)}
+    grad_pred = {a: grid["pred_grad_ratio"][i] / grid["pred_grad_ratio"][i][:, -1:]
+                 for i, a in enumerate(ACTIVATIONS)}
+    g2 = grid["g"] ** 2
+
+    def flat(curves: np.ndarray, end: int) -> float:
+        return float(g2[np.argmin(np.abs(np.log(curves[:, end])))])
+
+    return {
+        "explore_n_frames": int(g2.size),
+        "explore_flat_act_g2_sigmoid": flat(act["sigmoid"], -1),
+        "explore_flat_act_g2_tanh": flat(act["tanh"], -1),
+        "explore_flat_act_g2_relu": flat(act["relu"], -1),
+        "explore_flat_act_g2_leaky_relu": flat(act["leaky_relu"], -1),
+        "explore_flat_grad_g2_sigmoid": flat(grad["sigmoid"], 0),
+        "explore_flat_grad_g2_tanh": flat(grad["tanh"], 0),
+        "explore_flat_grad_g2_relu": flat(grad["relu"], 0),
+        "explore_flat_grad_g2_leaky_relu": flat(grad["leaky_relu"], 0),
+        "g2": g2, "act": act, "grad": grad, "act_pred": act_pred, "grad_pred": grad_pred,
+    }
+
+
+# --------------------------------------------------------------- 5. predict, then run
+
+
+def exercise_relu_gain(*, g2: float, width: int, n_layers: int, batch: int, seed: int) -> dict:
+    """Exercise: a ReLU net at ``n Var(w) = g2``; activation std of layer L over layer 1,
+    measured (:func:`.profiles.depth_profile`) and predicted, ``(g2 c)^((L - 1) / 2)``
+    with ``c = 1/2`` (``theory.small_signal_factors``)."""
+    profile = depth_profile("relu", math.sqrt(g2), width=width, n_layers=n_layers, batch=batch,
+                            seed=seed)
+    c, _ = theory.small_signal_factors(activation("relu"))
+    return {
+        "ex_gain_g2": float(g2), "ex_gain_n_layers": n_layers,
+        "ex_gain_act_ratio": _last_over_first(profile["act_std"]),
+        "ex_gain_act_ratio_theory": float((g2 * c) ** ((n_layers - 1) / 2)),
+    }
+
+
+def exercise_sigmoid_depth(*, n_layers: int, width: int, batch: int, seed: int) -> dict:
+    """Exercise: a sigmoid net of ``n_layers`` at ``Var(w) = 1/n`` (``g = 1``); gradient std
+    of layer 1 over layer L, measured, mean field (``theory.mean_field_profile``), and the
+    bound ``(1/4)^(L - 1)`` from ``sigmoid' <= 1/4``."""
+    profile = depth_profile("sigmoid", 1.0, width=width, n_layers=n_layers, batch=batch,
+                            seed=seed)
+    pred = np.sqrt(theory.mean_field_profile(activation("sigmoid"), 1.0, n_layers)["grad_var"])
+    return {
+        "ex_sigmoid_n_layers": n_layers,
+        "ex_sigmoid_grad_ratio": _first_over_last(profile["grad_std"]),
+        "ex_sigmoid_grad_ratio_pred": _first_over_last(pred),
+        "ex_sigmoid_grad_bound": 0.25 ** (n_layers - 1),
+    }
+
+
+__all__ = ["ACTIVATIONS", "LEAKY_ALPHA", "STATS", "activation", "depth_profile",
+           "exercise_relu_gain", "exercise_sigmoid_depth", "gain_explorer", "gain_grid",
+           "plot_gain_slider",
            "plot_heatmaps", "plot_profiles", "plot_rates", "plot_recommended", "plot_training",
            "plot_weight_vs_bias", "predicted_saturation", "rate_standard_error",
            "rates_vs_theory", "recommended_gain", "recommended_gains", "train_comparison",

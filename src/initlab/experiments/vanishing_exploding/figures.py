@@ -273,3 +273,39 @@ def unit_gain_table(unit: dict) -> pd.DataFrame:
     """The ``g^2 = 1`` ratios of ``unit_gain``, one row per activation, 3 significant digits."""
     table = pd.DataFrame(unit["columns"], index=[LABELS[a] for a in ACTIVATIONS])
     return table.map(lambda v: f"{v:.2e}")
+
+
+def plot_gain_slider(explorer: dict) -> str:
+    """The page's slider over ``g^2`` (:func:`.gain_explorer`), as offline HTML: activation std
+    (top) and gradient std (bottom) against the hidden layer, one colour per activation,
+    measured (markers) and mean field (dashed), log scale, the same axes in every frame."""
+    from initlab import interactive
+
+    fig, axes = plt.subplots(2, 1, figsize=(6.3, 5.6), sharex=True, layout="constrained")
+    layers = np.arange(1, explorer["act"]["relu"].shape[1] + 1)
+    lines = []
+    for ax, key, ylabel in ((axes[0], "act", "activation std, layer l / layer 1"),
+                            (axes[1], "grad", "std ∂L/∂Z_l, layer l / layer L")):
+        for a in ACTIVATIONS:
+            (meas,) = ax.plot(layers, explorer[key][a][0], MARKERS[a][0], ms=3, color=COLORS[a],
+                              label=LABELS[a])
+            (pred,) = ax.plot(layers, explorer[f"{key}_pred"][a][0], "--", lw=1, color=COLORS[a])
+            lines.append((meas, pred, key, a))
+        ax.set(yscale="log", ylim=(1e-12, 1e12), yticks=10.0 ** np.arange(-12, 13, 4),
+               ylabel=ylabel)
+        ax.axhline(1.0, color="0.5", lw=0.8)
+    axes[1].set_xlabel("hidden layer l")
+    integer_ticks(axes[1], "x")
+    axes[0].legend(loc="upper left", ncol=2)
+
+    def draw(i: int) -> None:
+        for meas, pred, key, a in lines:
+            meas.set_ydata(np.clip(explorer[key][a][i], 1e-13, 1e13))
+            pred.set_ydata(np.clip(explorer[f"{key}_pred"][a][i], 1e-13, 1e13))
+
+    labels = [f"weight gain g² = n·Var(w) = {g2:g} (dashed: mean field)" for g2 in explorer["g2"]]
+    alt = ("Two stacked log-scale panels against the hidden layer, one colour per activation: "
+           "activation std relative to layer 1 (top) and gradient std relative to the last "
+           "layer (bottom), measured markers and dashed mean-field lines, for the g squared "
+           "the slider selects.")
+    return interactive.slider(fig, draw, labels, alt=alt)

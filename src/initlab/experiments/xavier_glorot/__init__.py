@@ -290,21 +290,7 @@ def depth_profile(*, width: int, n_layers: int, seed: int, gain: float = TANH_GA
         raise ValueError(f"`gain` is compared with gain 1: give another value, got {gain!r}")
     rng = np.random.default_rng(check_int(seed, "seed"))
     X = rng.standard_normal((width, width))
-    profiles = {}
-    for g in (1.0, gain):
-        init = initializers.get("variance_scaling", scale=g**2, mode="fan_avg",
-                                distribution="uniform")
-        model = network.MLP((width,) * (n_layers + 1), rng, activation="tanh",
-                            weight_init=init, output_activation="tanh")
-        top = model.forward(X)
-        grads = diagnostics.backprop_grads(model, rng.standard_normal(top.shape))
-        grad_std = np.array([dZ.std() for dZ in grads])
-        mf = theory.mean_field_layers("tanh", [g**2] * n_layers,   # sigma_w2 = width Var(w)
-                                      input_var=np.mean(X**2, axis=1), rule="hermite")
-        act_pred, grad_pred = mf["act_std"], np.sqrt(mf["grad_var"])
-        profiles[g] = {"act_std": np.array([A.std() for A in model.A[1:]]),
-                       "grad_std": grad_std / grad_std[-1],
-                       "act_pred": act_pred, "grad_pred": grad_pred}
+    profiles = {g: gain_profile(X, g, n_layers, rng) for g in (1.0, gain)}
     one, tanh = profiles[1.0], profiles[gain]
     return {
         "depth_width": width,
@@ -319,6 +305,26 @@ def depth_profile(*, width: int, n_layers: int, seed: int, gain: float = TANH_GA
         "layers": np.arange(1, n_layers + 1), "profiles": profiles,
         "setup": {"gains": [1.0, gain], "width": width, "n_layers": n_layers},
     }
+
+
+def gain_profile(X: np.ndarray, gain: float, n_layers: int, rng: np.random.Generator) -> dict:
+    """One gain of :func:`depth_profile`: ``n_layers`` square tanh layers on ``X``
+    ``(n, width)``, weights ``U(+-gain * sqrt(6 / (2 width)))`` drawn from ``rng``, then a
+    random ``dout ~ N(0, 1)`` from ``rng`` back-propagated. ``act_std``, ``grad_std`` (relative
+    to the top layer) ``(n_layers,)`` and their mean-field predictions ``act_pred``,
+    ``grad_pred``."""
+    init = initializers.get("variance_scaling", scale=gain**2, mode="fan_avg",
+                            distribution="uniform")
+    model = network.MLP((X.shape[1],) * (n_layers + 1), rng, activation="tanh",
+                        weight_init=init, output_activation="tanh")
+    top = model.forward(X)
+    grads = diagnostics.backprop_grads(model, rng.standard_normal(top.shape))
+    grad_std = np.array([dZ.std() for dZ in grads])
+    mf = theory.mean_field_layers("tanh", [gain**2] * n_layers,   # sigma_w2 = width Var(w)
+                                  input_var=np.mean(X**2, axis=1), rule="hermite")
+    return {"act_std": np.array([A.std() for A in model.A[1:]]),
+            "grad_std": grad_std / grad_std[-1],
+            "act_pred": mf["act_std"], "grad_pred": np.sqrt(mf["grad_var"])}
 
 
 def tanh_gain_candidates(gain: float = TANH_GAIN) -> dict:
@@ -353,7 +359,41 @@ def candidates_table(cand: dict) -> pd.DataFrame:
     return pd.DataFrame({"gain": gains}, index=index).round(4)
 
 
+# ------------------------------------------------------------------------------ exercises
+
+
+def exercise_gain(*, gain: float, width: int, n_layers: int, seed: int) -> dict:
+    """Exercise: :func:`gain_profile` at one ``gain`` (inputs ``X ~ N(0, 1)`` ``(width,
+    width)``), against :func:`tanh_gain_candidates`: the fixed point's activation std
+    ``sqrt(q*) / gain`` and ``chi_1``; the gradient std at layer 1 over the top layer's, measured
+    and by mean field, and ``chi_1^((n_layers - 1) / 2)``, its value if every layer sat on
+    the fixed point."""
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    prof = gain_profile(rng.standard_normal((width, width)), gain, n_layers, rng)
+    cand = tanh_gain_candidates(gain)
+    return {"ex_gain": float(gain), "ex_gain_act_std_star": cand["tanh_act_std_star"],
+            "ex_gain_last_std": float(prof["act_std"][-1]), "ex_gain_chi_1": cand["tanh_chi_1"],
+            "ex_gain_chi_growth": cand["tanh_chi_1"] ** ((n_layers - 1) / 2),
+            "ex_gain_grad_ratio": float(prof["grad_std"][0]),
+            "ex_gain_grad_ratio_pred": float(prof["grad_pred"][0])}
+
+
+def exercise_fans(*, fan_in: int, fan_out: int, seed: int, n: int = 2000) -> dict:
+    """Exercise: Glorot's normalized init on a ``(fan_in, fan_out)`` layer, unit-variance data.
+    Forward ``Var(X @ W) / Var(X)`` against ``fan_in Var(w)``, backward ``Var(dZ @ W.T) /
+    Var(dZ)`` against ``fan_out Var(w)``, ``Var(w) = 2 / (fan_in + fan_out)``; ``n`` rows."""
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    W = scheme("normalized")((fan_in, fan_out), rng)
+    X, dZ = rng.standard_normal((n, fan_in)), rng.standard_normal((n, fan_out))
+    var_w = scheme_variance("normalized", (fan_in, fan_out))
+    return {"ex_fans_in": fan_in, "ex_fans_out": fan_out, "ex_fans_forward_theory": fan_in * var_w,
+            "ex_fans_forward": float((X @ W).var() / X.var()),          # fan_in Var(w)
+            "ex_fans_backward_theory": fan_out * var_w,
+            "ex_fans_backward": float((dZ @ W.T).var() / dZ.var())}     # fan_out Var(w)
+
+
 __all__ = ["SCHEMES", "TANH_GAIN", "candidates_table", "demo_table", "depth_profile",
-           "fan_sweep", "init_statistics", "plot_depth_profile",
-           "plot_layer_histograms", "plot_source_demo", "plot_training", "scheme",
+           "exercise_fans", "exercise_gain", "fan_sweep", "gain_profile", "init_statistics",
+           "plot_depth_profile", "plot_layer_histograms", "plot_source_demo", "plot_training",
+           "scheme",
            "scheme_variance", "source_demo", "tanh_gain_candidates", "train_comparison"]

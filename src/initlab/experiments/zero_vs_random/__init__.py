@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from initlab import datasets, diagnostics, initializers, losses, network, sweep, train
+from initlab import activations, datasets, diagnostics, initializers, losses, network, sweep, train
 from initlab._checks import check_choice, check_int, check_rng
 from initlab.experiments.zero_vs_random.figures import (
     gradient_table,
@@ -48,7 +48,8 @@ from initlab.optim import SGD
 
 __all__ = ["GRAD_KEYS", "SCHEMES", "SUMMARY_KEYS", "compare_schemes", "gradient_norms",
            "gradient_table", "imbalanced_digits", "load_data", "majority_fraction",
-           "plot_final", "plot_training", "plot_zero_trace", "scheme", "summary",
+           "exercise_sigmoid_width", "exercise_zero_activation", "plot_final",
+           "plot_training", "plot_zero_trace", "scheme", "scheme_curves", "summary",
            "zero_init_gradients", "zero_init_trace"]
 
 CONSTANT = 0.05     # the constant init: the mean of U[0, 0.1], without its spread
@@ -240,7 +241,21 @@ def compare_schemes(*, dataset: str, seed: int, n_seeds: int, epochs: int, lr: f
     ``sweep.seeds(seed, n_seeds)`` shared by the schemes (seed ``i`` of every scheme also
     shuffles its batches identically); each run is ``train.run`` (plain SGD). Returns the
     numbers of :func:`summary` under the names of :data:`SUMMARY_KEYS` and, as figure data,
-    ``curves`` with ``test_acc[scheme]`` ``(n_seeds, epochs + 1)`` (column 0: before training),
+    ``curves`` (:func:`scheme_curves`).
+    """
+    curves = scheme_curves(dataset=dataset, seed=seed, n_seeds=n_seeds, epochs=epochs, lr=lr,
+                           width=width, activation=activation, batch_size=batch_size,
+                           schemes=schemes, n_jobs=n_jobs)
+    flat, prefix = summary(curves), f"{dataset}_"
+    return {**{key: flat[key.removeprefix(prefix)] for key in SUMMARY_KEYS[dataset]},
+            "curves": curves}
+
+
+def scheme_curves(*, dataset: str, seed: int, n_seeds: int, epochs: int, lr: float,
+                  width: int, activation: str, batch_size: int,
+                  schemes: Sequence[str] = tuple(SCHEMES), n_jobs: int = 1) -> dict:
+    """The runs of :func:`compare_schemes` (any subset of ``schemes``), as figure data:
+    ``test_acc[scheme]`` ``(n_seeds, epochs + 1)`` (column 0: before training),
     ``final[scheme]``, ``max_grad[scheme]`` (largest ``||dW_1||``, ``||dW_2||`` of any step of
     any seed), ``n_distinct[scheme]`` (most distinct hidden units at the end over seeds),
     ``n_predicted[scheme]`` (most distinct predicted test classes), ``chance``, ...
@@ -268,10 +283,7 @@ def compare_schemes(*, dataset: str, seed: int, n_seeds: int, epochs: int, lr: f
             if r.model.weights[0].shape[1] > 1 else 1 for r in mine)
         curves["n_predicted"][name] = max(
             int(np.unique(r.model.predict(data.X_test)).size) for r in mine)
-    flat = summary(curves)
-    prefix = f"{dataset}_"
-    return {**{key: flat[key.removeprefix(prefix)] for key in SUMMARY_KEYS[dataset]},
-            "curves": curves}
+    return curves
 
 
 def summary(curves: dict) -> dict[str, float | int]:
@@ -354,3 +366,35 @@ def zero_init_trace(*, seed: int, width: int, activation: str, epochs: int, lr: 
             "trace_n_predicted": int(predicted.size), "trace_predicted": int(predicted[0]),
             "epochs": np.arange(epochs + 1), "grad_norms": grad_norms, "prior": prior,
             "p_train": p_train, "names": ["dW_1", "db_1", "dW_2", "db_2"]}
+
+
+# ------------------------------------------------------------------------------ exercises
+
+
+def exercise_sigmoid_width(*, width: int, seed: int, lr: float) -> dict:
+    """Exercise: the all-zero sigmoid net of :func:`zero_init_gradients` at another ``width``.
+    ``A_1 = 1/2`` everywhere, so ``dW_2 = 1/2 * 1 db_2^T`` has ``width`` equal rows and
+    ``||dW_2|| / ||db_2|| = sqrt(width) / 2``; one step later all units are still alike."""
+    g = zero_init_gradients(seed=seed, width=width, lr=lr)
+    return {"ex_sig_width": check_int(width, "width", minimum=1),
+            "ex_sig_ratio_theory": float(np.sqrt(width) / 2),   # sqrt(width) / 2
+            "ex_sig_ratio": g["grad_sigmoid_step0_W_2"] / g["grad_sigmoid_step0_b_2"],
+            "ex_sig_n_distinct": g["grad_sigmoid_n_distinct"]}
+
+
+def exercise_zero_activation(*, activation: str, seed: int, width: int, epochs: int, lr: float,
+                             batch_size: int) -> dict:
+    """Exercise: the all-zero init, one seed on the digits, another hidden ``activation``.
+
+    :func:`scheme_curves` for ``zeros``. ``phi(0) = 0`` freezes every weight (the algebra of
+    :func:`zero_init_gradients`: ``ex_zero_max_grad_W1 = 0``); ``phi(0) != 0`` (sigmoid: 1/2)
+    moves ``W_2``, then ``W_1``, but every unit alike (``ex_zero_n_distinct = 1``).
+    """
+    flat = summary(scheme_curves(dataset="digits", seed=seed, n_seeds=1, epochs=epochs, lr=lr,
+                                 width=width, activation=activation, batch_size=batch_size,
+                                 schemes=("zeros",)))
+    return {"ex_zero_activation": activation,
+            "ex_zero_phi0": float(activations.get(activation)(np.zeros(1))[0]),
+            "ex_zero_max_grad_W1": flat["zeros_max_grad_W1"],
+            "ex_zero_n_distinct": flat["zeros_n_distinct"],
+            "ex_zero_final_acc": flat["zeros_final_mean"]}
