@@ -131,6 +131,25 @@ def test_out_forms_of_activations_match(activation):
         assert np.array_equal(act.df(Z, A, out=np.empty_like(Z)), dA)
 
 
+@pytest.mark.parametrize(("dtype", "uint"), [(np.float64, np.uint64), (np.float32, np.uint32)])
+def test_relu_into_a_buffer_is_bit_identical_on_every_kind_of_float(dtype, uint):
+    """relu's ``out=`` form takes the max against an array of zeros, not the scalar 0: the
+    same bits on arbitrary bit patterns (NaNs with payloads, infinities, subnormals, -0.0),
+    in shapes that exercise the vectorized body and its tail."""
+    rng = np.random.default_rng(6)
+    relu = activations.get("relu")
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 5e-324, -1e-310,
+                         1e-40, -1e-40, 1.0, -1.0]).astype(dtype)
+    for shape in [(1,), (7,), (3, 5), (17, 33), (128, 256), (31, 257)]:
+        for _ in range(3):
+            Z = rng.integers(0, np.iinfo(uint).max, shape, dtype=uint, endpoint=True).view(dtype)
+            hit = rng.random(shape) < 0.3
+            Z[hit] = rng.choice(specials, int(hit.sum()))
+            want = relu.f(Z)
+            got = relu.f(Z, out=np.empty_like(Z))
+            assert got.dtype == dtype and np.array_equal(got.view(uint), want.view(uint))
+
+
 def test_sgd_step_buffers_live_until_the_next_step():
     rng = np.random.default_rng(3)
     model = MLP([4, 8, 3], rng)

@@ -476,3 +476,44 @@ def test_clipping_into_out_buffers_is_bit_identical():
         clip_by_global_norm(random_grads(24, 10.0), 1.0, out=out[:3])
     with pytest.raises(ValueError, match="got 5"):
         clip_by_value(grads, 0.5, out=out + out[:1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("clip_fraction", [None, 0.5, 0.01])
+def test_sgd_step_is_bit_identical_to_the_formula_written_out(dtype, momentum, clip_fraction):
+    """Five steps of ``sgd_step`` against the textbook update on a copy, written out with
+    fresh arrays: ``s = c / ||g||`` if ``||g|| > c`` (``||g||`` = sqrt of the sum of the
+    per-array dot products, in parameter order), ``g <- g * s``, ``v <- mu v + g``,
+    ``p <- p - lr v`` (``p <- p - lr g`` without momentum). Every bit must agree: the step's
+    buffers and its scale-as-you-go clipping change where values live, not the arithmetic."""
+    from initlab.train import sgd_step
+
+    gen = rng(25)
+    model = MLP([6, 16, 16, 4], gen, weight_init="he_normal", dtype=dtype)
+    X, y = gen.normal(size=(10, 6)).astype(dtype), gen.integers(0, 4, 10)
+    lr = 0.05
+    opt = SGD(model.parameters(), lr=lr, momentum=momentum)
+    ref = model.copy()
+    v = [np.zeros_like(p) for p in ref.parameters()]
+    c = None
+    for _ in range(5):
+        g = ref.backward(losses.softmax_cross_entropy(ref.forward(X), y)[1])
+        norm = math.sqrt(sum(float(np.vdot(a, a)) for a in g))
+        if clip_fraction is not None and c is None:
+            c = clip_fraction * norm
+        if c is not None and norm > c:
+            g = [a * (c / norm) for a in g]
+        if momentum:
+            v = [momentum * b + a for b, a in zip(v, g, strict=True)]
+            g = v
+        new = [p - lr * a for p, a in zip(ref.parameters(), g, strict=True)]
+        for p, q in zip(ref.parameters(), new, strict=True):
+            p[...] = q
+        loss, got_norm, _, clipped = sgd_step(model, opt, X, y, losses.softmax_cross_entropy,
+                                              clip_norm=c)
+        assert got_norm == norm and clipped is (c is not None and norm > c)
+        for a, b in zip(model.parameters(), ref.parameters(), strict=True):
+            assert a.dtype == dtype and np.array_equal(a, b)
+        for a, b in zip(opt.velocity, v if momentum else [], strict=True):
+            assert np.array_equal(a, b)

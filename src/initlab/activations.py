@@ -89,13 +89,26 @@ def _tanh() -> Activation:
                       d2f=lambda Z, A: -2.0 * A * (1.0 - A * A))          # -2 tanh sech^2
 
 
+@functools.lru_cache(maxsize=16)
+def _zeros_of(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only array of zeros, made once per shape and dtype (see ``_relu``)."""
+    zeros = np.zeros(shape, dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
 def _relu() -> Activation:
+    def f(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # phi(z) = max(z, 0). Into a buffer (a training step), the 0 is an array of zeros:
+        # numpy's vectorized loop then runs, 2-3x faster than with the scalar 0, and the
+        # result is the same bit for bit (NaN and -0.0 included; tests/test_bench.py)
+        return np.maximum(Z, 0.0 if out is None else _zeros_of(Z.shape, Z.dtype), out=out)
+
     def df(Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         # phi'(z) = 1 for z > 0, else 0 (also at the kink), in Z's dtype
         return np.greater(Z, 0.0, out=np.empty_like(Z) if out is None else out)
 
-    return Activation("relu", lambda Z, out=None: np.maximum(Z, 0.0, out=out), df, "relu",
-                      accepts_out=True, d2f=_zeros, homogeneous=True)
+    return Activation("relu", f, df, "relu", accepts_out=True, d2f=_zeros, homogeneous=True)
 
 
 def _leaky_relu(alpha: float = 0.01) -> Activation:

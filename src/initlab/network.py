@@ -151,10 +151,12 @@ class MLP:
             if len(self._buffer_cache) >= 4:  # a run needs two sizes (full and last batch)
                 self._buffer_cache.clear()
             outs = [np.empty((batch, n), self.dtype) for n in self.sizes[1:]]
+            # phi'(Z[l]) is used once, right away: every layer's shares one array (in cache)
+            dphi = np.empty(batch * max(self.sizes[1:]), self.dtype)
             buffers = {
                 "Z": outs,
                 "A": [np.empty_like(Z) for Z in outs],      # A[l + 1] = phi(Z[l])
-                "dphi": [np.empty_like(Z) for Z in outs],   # phi'(Z[l])
+                "dphi": [dphi[:Z.size].reshape(Z.shape) for Z in outs],  # phi'(Z[l])
                 "dA": [np.empty((batch, n), self.dtype) for n in self.sizes[:-1]],
                 "dW": [np.empty_like(W) for W in self.weights],
                 "db": [np.empty_like(b) for b in self.biases],

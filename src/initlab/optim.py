@@ -20,9 +20,11 @@ Shapes: ``params`` and ``grads`` are lists of arrays in the same order (see
 :meth:`initlab.network.MLP.parameters`); ``||g||`` is the norm of all of them concatenated.
 
 Speed: a training step must not allocate arrays (a new 256 x 256 float64 array costs more
-than the arithmetic on it). Both clipping functions take ``out=`` buffers, and
-:attr:`SGD.scratch` is a set of such buffers that :meth:`SGD.step` accepts as its gradients,
-so :func:`initlab.train.sgd_step` clips into them: same arithmetic, no new array.
+than the arithmetic on it). Both clipping functions take ``out=`` buffers; a training step
+does better still: :meth:`SGD.step` takes the factor ``max_norm / ||g||`` (:func:`clip_scale`)
+and the value bound, and clips each gradient into a scratch array just before the update
+reads it, one parameter at a time, so the scratch is still in cache: same arithmetic as the
+functions here, no new array.
 """
 
 from __future__ import annotations
@@ -54,12 +56,18 @@ def clip_by_global_norm(
     """
     check_positive(max_norm, "max_norm")
     norm = global_norm(grads)
-    if np.isfinite(norm) and norm > max_norm:
-        scale = max_norm / norm
+    scale = clip_scale(norm, max_norm)
+    if scale is not None:
         if out is None:
             return [g * scale for g in grads], norm
         return [np.multiply(g, scale, out=o) for g, o in _pairs(grads, out)], norm  # g * scale
     return list(grads), norm
+
+
+def clip_scale(norm: float, max_norm: float) -> float | None:
+    """The factor ``max_norm / norm`` that clips a gradient of norm ``norm``, or None when
+    nothing is clipped (``norm <= max_norm``, or ``norm`` not finite: left to the caller)."""
+    return max_norm / norm if math.isfinite(norm) and norm > max_norm else None
 
 
 def clip_by_value(
@@ -95,11 +103,10 @@ class SGD:
     ``v <- momentum * v + g``; ``p <- p - lr * v`` (with ``momentum = 0``: ``p <- p - lr g``).
     ``lr_mult``: one multiplier per parameter (default all 1): parameter ``k`` uses
     ``lr * lr_mult[k]``, so ``SGD(params, lr)`` is exactly ``lr_mult = [1, ..., 1]``.
-    ``scratch``: one array per parameter that every :meth:`step` overwrites (it holds
-    ``lr * g`` or ``lr * v`` on the way to ``p``). A caller may first write the step's
-    gradients into it and pass ``scratch`` itself to :meth:`step` (every operation there is
-    elementwise and reads ``g`` before writing ``s``, so this is exact): clipped gradients
-    then need no new array.
+    ``scratch``: one array per parameter that every :meth:`step` overwrites (it holds the
+    clipped ``g``, then ``lr * g`` or ``lr * v``, on the way to ``p``). The step uses them one
+    parameter at a time, so they all share one block of memory (the size of the largest
+    parameter, per dtype): it stays in cache from one parameter to the next.
     """
 
     def __init__(self, params: Sequence[np.ndarray], lr: float, momentum: float = 0.0,
@@ -111,22 +118,47 @@ class SGD:
         self.momentum = float(momentum)
         self.lrs = _per_parameter_lr(self.lr, lr_mult, len(self.params))  # lr * lr_mult[k]
         self.velocity = [np.zeros_like(p) for p in self.params] if self.momentum else []
-        self.scratch = [np.empty_like(p) for p in self.params]  # lr * g, without a new array
+        largest: dict[np.dtype, int] = {}
+        for p in self.params:
+            largest[p.dtype] = max(largest.get(p.dtype, 0), p.size)
+        blocks = {dtype: np.empty(size, dtype) for dtype, size in largest.items()}
+        self.scratch = [blocks[p.dtype][:p.size].reshape(p.shape) for p in self.params]
 
-    def step(self, grads: Sequence[np.ndarray]) -> None:
-        """Apply one update with ``grads`` (same order and shapes as ``params``; may be
-        :attr:`scratch`). Allocates no array."""
+    def step(self, grads: Sequence[np.ndarray], grad_scale: float | None = None,
+             clip_value: float | None = None) -> None:
+        """Apply one update with ``grads`` (same order and shapes as ``params``).
+
+        Clipping, one parameter at a time into :attr:`scratch` (the same arithmetic as the
+        allocating functions): ``grad_scale`` uses ``g * grad_scale`` (the global-norm clip,
+        see :func:`clip_scale`), then ``clip_value`` clamps to ``[-clip_value, clip_value]``
+        (:func:`clip_by_value`). Allocates no array.
+        """
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
-        if self.momentum:
-            for p, g, v, s, lr in zip(self.params, grads, self.velocity, self.scratch, self.lrs,
-                                      strict=True):
-                v *= self.momentum
-                v += g                          # g is read before s (maybe g) is written
-                p -= np.multiply(lr, v, out=s)  # p <- p - lr v
-        else:
-            for p, g, s, lr in zip(self.params, grads, self.scratch, self.lrs, strict=True):
-                p -= np.multiply(lr, g, out=s)  # p <- p - lr g
+        if clip_value is not None:
+            check_positive(clip_value, "clip_value")
+        mu = self.momentum
+        velocity = self.velocity if mu else [None] * len(self.params)
+        for p, g, v, s, lr in zip(self.params, grads, velocity, self.scratch, self.lrs,
+                                  strict=True):
+            g = _clip_into(g, s, grad_scale, clip_value)
+            if mu:
+                v *= mu
+                v += g                            # g is read before s (maybe g) is written
+                g = v
+            p -= np.multiply(lr, g, out=s)        # p <- p - lr v  (p <- p - lr g if mu = 0)
+
+
+def _clip_into(g: np.ndarray, s: np.ndarray, grad_scale: float | None,
+               clip_value: float | None) -> np.ndarray:
+    """``g * grad_scale`` then clamped to ``[-clip_value, clip_value]``, written into ``s``
+    (``g`` itself when neither is given): the arithmetic of :func:`clip_by_global_norm` and
+    :func:`clip_by_value`, one parameter at a time."""
+    if grad_scale is not None:
+        g = np.multiply(g, grad_scale, out=s)           # g <- g * scale
+    if clip_value is not None:
+        g = np.clip(g, -clip_value, clip_value, out=s)  # g <- clamp(g, -c, c)
+    return g
 
 
 class Adam:
@@ -137,9 +169,8 @@ class Adam:
         m <- b1 m + (1 - b1) g            v <- b2 v + (1 - b2) g^2
         p <- p - lr_k * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 
-    with ``lr_k = lr * lr_mult[k]``. ``scratch`` plays the same role as in :class:`SGD`
-    (a caller may write clipped gradients into it and pass it to :meth:`step`: ``g`` is only
-    read, into the second buffer ``_tmp``, so this is exact).
+    with ``lr_k = lr * lr_mult[k]``. ``scratch`` holds the clipped gradient as in :class:`SGD`
+    (one array per parameter; ``_tmp`` is a second buffer).
     """
 
     def __init__(self, params: Sequence[np.ndarray], lr: float,
@@ -159,16 +190,21 @@ class Adam:
         self.scratch = [np.empty_like(p) for p in self.params]
         self._tmp = [np.empty_like(p) for p in self.params]
 
-    def step(self, grads: Sequence[np.ndarray]) -> None:
-        """Apply one update with ``grads`` (same order and shapes as ``params``)."""
+    def step(self, grads: Sequence[np.ndarray], grad_scale: float | None = None,
+             clip_value: float | None = None) -> None:
+        """Apply one update with ``grads`` (same order and shapes as ``params``), clipped as in
+        :meth:`SGD.step` (into :attr:`scratch`, one parameter at a time)."""
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients, got {len(grads)}")
+        if clip_value is not None:
+            check_positive(clip_value, "clip_value")
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         correct1 = 1.0 - b1 ** self.t            # 1 - b1^t
         root_correct2 = math.sqrt(1.0 - b2 ** self.t)  # sqrt(1 - b2^t)
-        for p, g, m, v, tmp, lr in zip(self.params, grads, self.m, self.v, self._tmp, self.lrs,
-                                       strict=True):
+        for p, g, m, v, s, tmp, lr in zip(self.params, grads, self.m, self.v, self.scratch,
+                                          self._tmp, self.lrs, strict=True):
+            g = _clip_into(g, s, grad_scale, clip_value)
             m *= b1
             m += np.multiply(1.0 - b1, g, out=tmp)   # m <- b1 m + (1 - b1) g
             v *= b2

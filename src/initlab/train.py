@@ -25,7 +25,7 @@ from tqdm import tqdm
 from initlab import datasets, losses, optim
 from initlab._checks import check_finite_array, check_int, check_positive, check_rng
 from initlab.network import MLP
-from initlab.optim import SGD, Adam, clip_by_global_norm, clip_by_value, global_norm
+from initlab.optim import SGD, Adam, clip_scale, global_norm
 
 #: ``step_hook(model, idx) -> context manager``: see :func:`train`.
 StepHook = Callable[[MLP, np.ndarray], AbstractContextManager]
@@ -98,23 +98,25 @@ def sgd_step(
     gradients are written to ``optimizer.scratch`` (see :class:`~initlab.optim.SGD`), so
     the returned ``grads`` stay unclipped and the step allocates no array.
     """
+    for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+        if value is not None:
+            check_positive(value, name)
     with (np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
           _reusing_buffers(model)):  # Z, A and grads go to the model's buffers (see MLP)
         out = model.forward(Xb, keep=True, check=False)
         loss, dout = loss_fn(out, yb)
         grads = model.backward(dout)
-        if clip_norm is None:
-            step_grads, norm = grads, global_norm(grads)
-        else:  # g * min(1, clip_norm / ||g||), into the optimizer's scratch: grads untouched
-            step_grads, norm = clip_by_global_norm(grads, clip_norm, out=optimizer.scratch)
+        norm = global_norm(grads)
         if not (math.isfinite(loss) and math.isfinite(norm)):
             return loss, norm, grads, False
-        clipped = clip_norm is not None and norm > clip_norm
+        # g * min(1, clip_norm / ||g||), then clamped to [-clip_value, clip_value]: the
+        # optimizer clips each gradient into its scratch as it goes (grads stay unclipped)
+        scale = None if clip_norm is None else clip_scale(norm, clip_norm)
+        clipped = scale is not None
         if clip_value is not None:  # some |g_i| > c  <=>  max g > c or min g < -c
             clipped = clipped or any(g.max() > clip_value or g.min() < -clip_value
                                      for g in grads)
-            step_grads = clip_by_value(step_grads, clip_value, out=optimizer.scratch)
-        optimizer.step(step_grads)
+        optimizer.step(grads, grad_scale=scale, clip_value=clip_value)
     return loss, norm, grads, bool(clipped)
 
 
