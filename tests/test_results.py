@@ -246,3 +246,15 @@ def test_record_all_records_scalars_and_skips_figure_data(tmp_path):
         results.record_all({"bad": float("nan")})
     with pytest.raises(TypeError, match="mapping"):
         results.record_all([("a", 1.0)])
+
+
+def test_record_all_takes_several_results_that_share_no_key(tmp_path):
+    results.init_chapter("04_several", tmp_path, smoke=True)
+    results.record_all({"a": 1.0, "curve": np.arange(2)}, {"b": 2}, fmt={"b": "d"})
+    values = json.loads((tmp_path / "04_several.json").read_text())["values"]
+    assert values == {"a": 1.0, "b": 2}
+    with pytest.raises(KeyError, match=r"\['a'\]"):
+        results.record_all({"a": 1.0}, {"a": 3.0})
+    assert json.loads((tmp_path / "04_several.json").read_text())["values"]["a"] == 1.0
+    with pytest.raises(TypeError, match="at least one"):
+        results.record_all()

@@ -136,22 +136,31 @@ def record(key: str, value: Any, *, fmt: str | None = None) -> Any:
     return value
 
 
-def record_all(values: Mapping[str, Any], fmt: Mapping[str, str] | None = None) -> None:
-    """Record every scalar entry of ``values`` (an experiment's result) under its own key.
+def record_all(*results: Mapping[str, Any], fmt: Mapping[str, str] | None = None) -> None:
+    """Record every scalar entry of each mapping in ``results`` (experiments' results).
 
     Scalars are bool, int, float, str and numpy scalars; entries holding arrays, lists, tuples,
     dicts or ``None`` are figure data and are skipped, so an experiment can return its numbers
     and its curves in one mapping. Keys are the literal strings of the experiment function that
-    made them, so every number cited on a page can be found in the code. ``fmt`` maps keys to
-    a format spec for the glued text (see :func:`record`).
+    made them, so every number cited on a page can be found in the code. Several results
+    (``record_all(growth, limit)``) must not share a key. ``fmt`` maps keys to a format spec
+    for the glued text (see :func:`record`).
     """
-    if not isinstance(values, Mapping):
-        raise TypeError(f"`values` must be a mapping of key -> value, got {values!r}")
+    if not results:
+        raise TypeError("record_all needs at least one mapping of key -> value")
+    scalars: dict[str, Any] = {}
+    for values in results:
+        if not isinstance(values, Mapping):
+            raise TypeError(f"each result must be a mapping of key -> value, got {values!r}")
+        mine = {k: v for k, v in values.items() if _is_scalar(v)}
+        shared = sorted(set(mine) & set(scalars))
+        if shared:
+            raise KeyError(f"two results record the same keys: {shared}")
+        scalars.update(mine)
     fmt = dict(fmt or {})
-    scalars = {k: v for k, v in values.items() if _is_scalar(v)}
     unknown = sorted(set(fmt) - set(scalars))
     if unknown:
-        raise KeyError(f"`fmt` names keys that are not scalar entries of `values`: {unknown}")
+        raise KeyError(f"`fmt` names keys that are not scalar entries of the results: {unknown}")
     for key, value in scalars.items():
         record(key, value, fmt=fmt.get(key))
 
