@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # the one place the tests choose a backend (figures are n
 
 import pytest  # noqa: E402
 
-from initlab import book  # noqa: E402
+from initlab import book, notebook_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_BUILD = ROOT / "_build" / "test"
@@ -25,7 +25,7 @@ TEST_BUILD = ROOT / "_build" / "test"
 class SmokeRun:
     stage_dir: Path
     results_dir: Path
-    runs: dict[str, book.Run]
+    runs: dict[str, notebook_run.Run]
 
 
 @pytest.fixture(scope="session")

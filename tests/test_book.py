@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from initlab import book, results
+from initlab import book, notebook_run, results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,12 +154,12 @@ def test_settings_overrides_name_a_stray_setting(tmp_path):
     path = tmp_path / "01_x.ipynb"
     nb = notebook()
     nbformat.write(nb, path)
-    assert book.settings_overrides(path, "smoke") == SMOKE
-    assert book.settings_overrides(path, "full") == {}
+    assert notebook_run.settings_overrides(path, "smoke") == SMOKE
+    assert notebook_run.settings_overrides(path, "full") == {}
     nb.metadata["initlab"] = {"smoke": {"width": 8}}
     nbformat.write(nb, path)
     with pytest.raises(ValueError, match="width"):
-        book.settings_overrides(path, "smoke")
+        notebook_run.settings_overrides(path, "smoke")
 
 
 def test_init_chapter_takes_dir_and_mode_from_the_environment(tmp_path, monkeypatch):
@@ -256,3 +256,49 @@ def test_the_executed_notebook_names_no_path_of_the_build_machine(tiny):
     root = tiny[0]
     text = (root / "_build" / "stage" / "chapters" / "01_tiny.ipynb").read_text()
     assert str(root) not in text and "/_build/" not in text
+
+
+def test_cores_is_the_chapters_n_jobs_setting_in_each_mode(tmp_path):
+    path = tmp_path / "01_x.ipynb"
+    nb = notebook()
+    nbformat.write(nb, path)
+    assert notebook_run.cores(path, "full") == 1  # no n_jobs: one process
+    nb.cells[0].source = PARAMETERS + "\nn_jobs = 2   # worker processes"
+    nb.metadata["initlab"] = {"smoke": {"scale": 0.5, "n_jobs": 1}}
+    nbformat.write(nb, path)
+    assert notebook_run.cores(path, "full") == 2
+    assert notebook_run.cores(path, "smoke") == 1
+
+
+SPAN_CODE = """\
+import json, os, time
+start = time.time()
+time.sleep(1.5)
+with open(os.path.join(os.environ["INITLAB_RESULTS_DIR"], "{name}.span"), "w") as f:
+    json.dump([start, time.time()], f)
+"""
+
+
+def test_execute_runs_a_two_worker_chapter_alone_on_two_cores(tmp_path):
+    """Three chapters on 2 cores: the one with n_jobs = 2 overlaps neither of the others,
+    while the two one-process chapters run side by side."""
+    chapters = tmp_path / "stage" / "chapters"
+    chapters.mkdir(parents=True)
+    for name, n_jobs in (("01_a", 1), ("02_b", 2), ("03_c", 1)):
+        nb = notebook(new_code_cell(SPAN_CODE.format(name=name)))
+        nb.cells[0].source = PARAMETERS + f"\nn_jobs = {n_jobs}"
+        nbformat.write(nb, chapters / f"{name}.ipynb")
+    results_dir = tmp_path / "results"
+    with mock.patch.dict(os.environ, {"MPLBACKEND": "Agg"}):
+        runs = book.execute(tmp_path / "stage", results_dir, "full", jobs=2)
+    assert [r.status for r in runs] == ["ok"] * 3, [r.error for r in runs]
+    span = {n: json.loads((results_dir / f"{n}.span").read_text())
+            for n in ("01_a", "02_b", "03_c")}
+
+    def overlap(a: str, b: str) -> bool:
+        return span[a][0] < span[b][1] and span[b][0] < span[a][1]
+
+    assert not overlap("02_b", "01_a") and not overlap("02_b", "03_c")
+    assert overlap("01_a", "03_c")
+    with pytest.raises(ValueError, match="jobs.*0"):
+        book.execute(tmp_path / "stage", results_dir, "full", jobs=0)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from initlab import book, results
+from initlab import book, notebook_run, results
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [p.stem for p in book.notebooks(ROOT / "chapters")]
@@ -41,7 +41,8 @@ def test_committed_notebook_is_clean(name):
     assert "seed =" in settings, f"{name}: the settings must name the `seed`"
     for var in ("smoke", "results_dir"):  # the book sets these through the environment
         assert f"{var} =" not in settings, f"{name}: `{var}` is not a setting of the chapter"
-    book.settings_overrides(ROOT / "chapters" / f"{name}.ipynb", "smoke")  # raises on a stray
+    # raises on a stray name
+    notebook_run.settings_overrides(ROOT / "chapters" / f"{name}.ipynb", "smoke")
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -93,7 +94,7 @@ def test_a_downloaded_notebook_runs_anywhere(smoke_run, tmp_path, monkeypatch):
     for var in ("INITLAB_RESULTS_DIR", "INITLAB_MODE", "MPLBACKEND"):
         monkeypatch.delenv(var, raising=False)
     papermill.execute_notebook(downloaded, tmp_path / "ran.ipynb", cwd=downloaded.parent,
-                               parameters=book.settings_overrides(downloaded, "smoke"),
+                               parameters=notebook_run.settings_overrides(downloaded, "smoke"),
                                kernel_name="python3", progress_bar=False)
     recorded = results.load(downloaded.parent / "results" / f"{name}.json")
     assert recorded["mode"] == "full" and len(recorded["values"]) > 10

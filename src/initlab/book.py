@@ -14,8 +14,9 @@ renders the executed notebooks with ``-W`` so a missing glue key or citation fai
     all      stage, execute, check, build (build even when check failed; --only skips build)
     refresh-reference CHAPTER [--mode M]   rewrite that mode's snapshots from the last results
 
-Kernel environment of every notebook: one BLAS/OpenMP thread (``OPENBLAS_NUM_THREADS=1`` ...:
-``--jobs`` notebooks run side by side, one per core) and no ``MPLBACKEND`` (``Agg`` there
+Kernel environment of every notebook (:mod:`initlab.notebook_run`): one BLAS/OpenMP thread
+(``OPENBLAS_NUM_THREADS=1`` ...: ``--jobs`` is the number of cores, one process each; a chapter
+whose settings start two sweep workers takes two of them) and no ``MPLBACKEND`` (``Agg`` there
 silently drops every figure from the book). The kernel is the ``python3`` kernelspec, which
 must be this venv's (``make`` installs it with ``ipykernel install --sys-prefix``). Where the
 notebook records its numbers and in which mode: ``$INITLAB_RESULTS_DIR`` and ``$INITLAB_MODE``
@@ -23,8 +24,8 @@ notebook records its numbers and in which mode: ``$INITLAB_RESULTS_DIR`` and ``$
 
 Settings: each chapter's ``parameters`` cell is its visible settings cell (the full run). Smoke
 mode overrides some of them from ONE place, the notebook's metadata ``initlab.smoke``
-(:func:`settings_overrides`); papermill injects those values after the settings cell, and that
-injected cell is removed from the page (tag ``remove-cell``).
+(:func:`initlab.notebook_run.settings_overrides`); papermill injects those values after the
+settings cell, and that injected cell is removed from the page (tag ``remove-cell``).
 
 Headline table of intro.md: decided to use myst-nb 1.x cross-document glue,
 ``{glue:text}`chapters/NAME.ipynb::key:.3f```, which renders the value the chapter glued. It only
@@ -42,31 +43,18 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 
 from initlab import results
+from initlab.notebook_run import Run, check_kernel, cores, run_notebook
 
 SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "chapters")
 # src/initlab/experiments: the pages show their functions (literalinclude)
 OPTIONAL_SOURCES = ("_static", "images", "src/initlab/experiments")
-KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 HEADLINE = re.compile(r"(<!-- headline-start -->\n)(.*?)(<!-- headline-end -->)", re.S)
 CITED_NOTEBOOK = re.compile(r"(?:\{glue(?::\w+)?\}`|\]\()([^`:()\s]+)\.ipynb")  # glue, link
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-@dataclass
-class Run:
-    """Outcome of one notebook: ``status`` is "ok" or "failed"; ``error`` says why."""
-
-    name: str
-    status: str
-    seconds: float
-    error: str = ""
 
 
 def toc_files(root: Path) -> list[str]:
@@ -134,138 +122,43 @@ def notebooks(chapters_dir: Path, only: list[str] | None = None) -> list[Path]:
     return [names[n] for n in only]
 
 
-def _tag(cell: dict, tag: str) -> None:
-    tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-    if tag not in tags:
-        tags.append(tag)
-
-
-def _parameters_source(nb: dict) -> str:
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code"
-             and "parameters" in c.get("metadata", {}).get("tags", [])]
-    return "".join(cells[0]["source"]) if cells else ""
-
-
-def settings_overrides(path: Path, mode: str) -> dict:
-    """The values smoke mode gives the notebook's settings (``{}`` in full mode).
-
-    They live in one place per chapter, the notebook's metadata ``initlab.smoke`` (a mapping
-    of setting name -> value), and papermill injects them after the chapter's ``parameters``
-    cell, so the visible settings cell shows the full run and CI runs the quick one. Every
-    name must be a setting of that cell (a ValueError names the stray one).
-    """
-    if mode not in results.MODES:
-        raise ValueError(f"`mode` must be one of {results.MODES}, got {mode!r}")
-    nb = json.loads(Path(path).read_text())
-    overrides = nb.get("metadata", {}).get("initlab", {}).get("smoke", {})
-    if not isinstance(overrides, dict):
-        raise ValueError(f"{path}: metadata initlab.smoke must be a mapping, got {overrides!r}")
-    source = _parameters_source(nb)
-    stray = [k for k in overrides if not re.search(rf"^{re.escape(k)}\s*=", source, re.M)]
-    if stray:
-        raise ValueError(f"{Path(path).name}: metadata initlab.smoke sets {stray}, which the "
-                         "`parameters` cell does not define")
-    return dict(overrides) if mode == "smoke" else {}
-
-
-def _retag(path: Path, drop: bool = False) -> None:
-    """Tag papermill's injected cell remove-cell (after running), or ``drop`` it (before).
-
-    The chapter's ``parameters`` cell is the page's visible settings; the injected one only
-    carries smoke-mode overrides. A notebook executed before (in place) still holds the last
-    run's injected cell, and papermill injects nothing when there is nothing to override (full
-    mode): so it is dropped first, or a full run would silently reuse smoke values.
-    """
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    injected = [c for c in nb.cells
-                if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
-    for cell in injected:
-        if drop:
-            nb.cells.remove(cell)
-        else:
-            _tag(cell, "remove-cell")
-    for key in ("input_path", "output_path"):  # the downloadable notebook names no build path
-        nb.metadata.get("papermill", {}).pop(key, None)
-    nbformat.write(nb, path)
-
-
-def _describe(exc: Exception) -> str:
-    """The failing cell and its error, ANSI colours stripped, last 25 traceback lines."""
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        tb = _ANSI.sub("", "\n".join(exc.traceback)).splitlines()[-25:]
-        return (f"cell In [{exc.exec_count}] raised {exc.ename}: {exc.evalue}\n"
-                + "\n".join("    " + line for line in tb))
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _execute_one(path: str, results_dir: str, smoke: bool) -> Run:
-    """Run one notebook in place with papermill (in a worker process, kernel env set here)."""
-    import papermill
-
-    os.environ.pop("MPLBACKEND", None)
-    os.environ.update(KERNEL_ENV)
-    mode = "smoke" if smoke else "full"
-    # where and in which mode the notebook records: the environment, not the notebook
-    os.environ.update({results.RESULTS_DIR_ENV: results_dir, results.MODE_ENV: mode})
-    nb = Path(path)
-    (Path(results_dir) / f"{nb.stem}.json").unlink(missing_ok=True)  # no stale results
-    _retag(nb, drop=True)  # no stale settings either
-    start = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            nb, nb, parameters=settings_overrides(nb, mode),
-            kernel_name="python3", cwd=nb.parent, progress_bar=False, log_output=False)
-        run = Run(nb.stem, "ok", time.perf_counter() - start)
-    except Exception as exc:  # report every failure with the notebook's name, never hang
-        run = Run(nb.stem, "failed", time.perf_counter() - start, _describe(exc))
-    if nb.exists():
-        _retag(nb)
-    return run
-
-
-def check_kernel() -> None:
-    """Fail early if the ``python3`` kernel would not run this interpreter (this venv)."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec("python3")
-    except NoSuchKernel:
-        raise RuntimeError(
-            "no 'python3' kernel: run `make .venv/.installed` or "
-            f"{sys.executable} -m ipykernel install --sys-prefix --name python3") from None
-    exe = spec.argv[0]
-    if exe not in ("python", "python3") and Path(exe).absolute().parent != Path(
-            sys.executable).absolute().parent:
-        raise RuntimeError(
-            f"the 'python3' kernel ({spec.resource_dir}) runs {exe}, not this venv's "
-            f"{sys.executable}: run {sys.executable} -m ipykernel install --sys-prefix "
-            "--name python3, and remove the other kernelspec if it still shadows it")
-
-
 def execute(stage_dir: Path, results_dir: Path, mode: str, jobs: int = 1,
             only: list[str] | None = None) -> list[Run]:
-    """papermill every staged chapter (``jobs`` at a time); print and return one Run each."""
+    """papermill every staged chapter on ``jobs`` cores; print and return one Run each.
+
+    A chapter takes as many cores as it starts processes (:func:`initlab.notebook_run.cores`,
+    at most ``jobs``), and chapters start only while their cores are free: a chapter with two
+    sweep workers runs alone on two cores instead of sharing them with another chapter.
+    Longest first (the last run's times), so the slowest chapter never starts last; when the
+    next one does not fit, a shorter one that fits goes ahead.
+    """
+    if jobs < 1:
+        raise ValueError(f"`jobs` must be at least 1, got {jobs}")
     results_dir = results_dir.absolute()
     results_dir.mkdir(parents=True, exist_ok=True)
-    paths = notebooks(stage_dir / "chapters", only)
+    pending = notebooks(stage_dir / "chapters", only)
     check_kernel()
     timings_path = results_dir / "timings.json"
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
-    # longest first (last run's times), so the slowest chapter never starts last
-    paths.sort(key=lambda p: -timings.get(p.stem, {}).get("seconds", 0.0))
-    print(f"execute: {len(paths)} notebook(s), mode {mode}, {jobs} at a time", flush=True)
+    pending.sort(key=lambda p: -timings.get(p.stem, {}).get("seconds", 0.0))
+    need = {p: min(jobs, cores(p, mode)) for p in pending}
+    print(f"execute: {len(pending)} notebook(s), mode {mode}, on {jobs} core(s)", flush=True)
     runs: list[Run] = []
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_execute_one, str(p), str(results_dir), mode == "smoke")
-                   for p in paths]
-        for future in as_completed(futures):
-            run = future.result()
-            runs.append(run)
-            print(f"  {run.status:<7}{run.name:<32}{run.seconds:8.1f} s", flush=True)
+    running: dict = {}  # future -> path
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        while pending or running:
+            free = jobs - sum(need[p] for p in running.values())
+            fits = [p for p in pending if need[p] <= free]
+            if fits:
+                pending.remove(fits[0])
+                running[pool.submit(run_notebook, str(fits[0]), str(results_dir),
+                                    mode == "smoke")] = fits[0]
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                del running[future]
+                runs.append(run := future.result())
+                print(f"  {run.status:<7}{run.name:<32}{run.seconds:8.1f} s", flush=True)
     for run in runs:
         if run.status != "ok":
             print(f"FAILED {run.name}: {run.error}", flush=True)
