@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 import pytest
+from gradcheck import central_difference
 
 from initlab import activations, initializers, losses
 from initlab.network import MLP
@@ -64,19 +65,8 @@ def draw_away_from_kinks(model: MLP, rng: np.random.Generator, margin: float = 1
 
 def numeric_grads(model: MLP, X: np.ndarray, loss_of_output) -> list[np.ndarray]:
     """Central differences of the loss w.r.t. every parameter array, then X."""
-    out = []
-    for p in [*model.parameters(), X]:
-        g = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            old = p[i]
-            p[i] = old + H
-            up = loss_of_output(model.forward(X, keep=False))
-            p[i] = old - H
-            down = loss_of_output(model.forward(X, keep=False))
-            p[i] = old
-            g[i] = (up - down) / (2 * H)
-        out.append(g)
-    return out
+    return [central_difference(lambda: loss_of_output(model.forward(X, keep=False)), p, H)
+            for p in [*model.parameters(), X]]
 
 
 def gradient_errors(model: MLP, X: np.ndarray, y: np.ndarray, loss: str) -> list[float]:

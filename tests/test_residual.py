@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 import pytest
+from gradcheck import central_difference
 
 from initlab import losses, residual_init
 from initlab.residual import ResidualMLP
@@ -37,15 +38,7 @@ def fd_check(model: ResidualMLP, X: np.ndarray, y: np.ndarray) -> None:
     params = model.parameters()
     assert [g.shape for g in grads] == [p.shape for p in params]
     for k, (p, g) in enumerate(zip(params, grads, strict=True)):
-        num = np.zeros_like(p)
-        for i in np.ndindex(p.shape):
-            old = p[i]
-            p[i] = old + H
-            up = naive_loss(model.forward(X, keep=False), y)
-            p[i] = old - H
-            down = naive_loss(model.forward(X, keep=False), y)
-            p[i] = old
-            num[i] = (up - down) / (2 * H)
+        num = central_difference(lambda: naive_loss(model.forward(X, keep=False), y), p, H)
         assert rel_err(g, num) < 1e-6, f"parameter {k} of shape {p.shape}: {rel_err(g, num)}"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradcheck import central_difference
 
 from initlab import tangent_kernel
 from initlab.network import MLP
@@ -30,17 +31,12 @@ def _net(activation: str, seed: int = 0) -> tuple[MLP, np.ndarray]:
 
 
 def _fd_jacobian(model: MLP, X: np.ndarray, output: int) -> np.ndarray:
-    cols = []
-    for p in model.parameters():
-        for i in np.ndindex(p.shape):
-            old = p[i]
-            p[i] = old + H
-            up = model.forward(X, keep=False)[:, output]
-            p[i] = old - H
-            down = model.forward(X, keep=False)[:, output]
-            p[i] = old
-            cols.append((up - down) / (2 * H))
-    return np.stack(cols, axis=1)
+    def f() -> np.ndarray:
+        return model.forward(X, keep=False)[:, output]
+
+    # one column per parameter entry, in the order of model.parameters()
+    return np.concatenate([central_difference(f, p, H).reshape(p.size, len(X)).T
+                           for p in model.parameters()], axis=1)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
